@@ -100,6 +100,18 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "no exchange rate for {currency} on or before {on}",
             "{on} 及之前没有 {currency} 的汇率",
         ),
+        "unknown_country": (
+            "'{value}' is not a country with a holiday calendar (use an ISO 3166 code such as CN)",
+            "'{value}' 不是有节假日日历的国家（请使用 ISO 3166 代码，例如 CN）",
+        ),
+        "no_business_days": (
+            "a calendar must keep at least one working day in the week",
+            "日历每周至少要保留一个工作日",
+        ),
+        "workday_is_holiday": (
+            "{value} cannot be both a holiday and a make-up working day",
+            "{value} 不能既是节假日又是调休工作日",
+        ),
     }
 )
 

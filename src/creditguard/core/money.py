@@ -17,9 +17,7 @@ from creditguard.core.errors import invalid
 
 # ISO 4217 minor-unit exponents for the currencies in circulation. Two is the rule; the
 # exceptions are listed explicitly so that JPY has no cents and KWD has fils.
-_ZERO = (
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-).split()
+_ZERO = ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF").split()
 _THREE = "BHD IQD JOD KWD LYD OMR TND".split()
 _FOUR = ["CLF", "UYW"]
 _TWO = (
@@ -101,9 +99,7 @@ class Money:
         value = to_decimal(amount, field)
         scaled = value.scaleb(exponent)
         if scaled != scaled.to_integral_value():
-            raise invalid(
-                field, amount, "too_many_decimals", currency=currency, exponent=exponent
-            )
+            raise invalid(field, amount, "too_many_decimals", currency=currency, exponent=exponent)
         return cls(int(scaled), currency)
 
     @classmethod
@@ -130,7 +126,11 @@ class Money:
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
             raise invalid(
-                "currency", other.currency, "currency_mismatch", left=self.currency, right=other.currency
+                "currency",
+                other.currency,
+                "currency_mismatch",
+                left=self.currency,
+                right=other.currency,
             )
 
     def __add__(self, other: Money) -> Money:

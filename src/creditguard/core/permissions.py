@@ -1,0 +1,61 @@
+"""Who may do what: the one policy table every edge checks (roles × operations)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+ROLES: Final = ("admin", "credit_manager", "collector", "approver", "sales", "viewer", "erp_client")
+
+_READ = frozenset(
+    {"customers:read", "ledger:read", "balances:read", "reference:read", "users:read_self"}
+)
+_ERP = frozenset(
+    {
+        "customers:write",
+        "invoices:write",
+        "payments:write",
+        "credit_notes:write",
+        "reversals:write",
+    }
+)
+_CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:write"})
+
+POLICY: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        "admin": _READ | _CREDIT | frozenset({"users:manage", "api_keys:manage"}),
+        "credit_manager": _READ | _CREDIT,
+        "collector": _READ | frozenset({"disputes:write", "contacts:write"}),
+        "approver": _READ,
+        "sales": _READ,
+        "viewer": _READ,
+        "erp_client": _READ | _ERP,
+    }
+)
+
+OPERATIONS: Final[frozenset[str]] = frozenset().union(*POLICY.values())
+
+
+def is_allowed(role: str, operation: str) -> bool:
+    """True when ``role`` may perform ``operation`` according to :data:`POLICY`."""
+    return operation in POLICY.get(role, frozenset())
+
+
+class Actor:
+    """Who is acting: the company (tenant), a principal id for audit and idempotency, a role."""
+
+    __slots__ = ("company_id", "principal", "role")
+
+    def __init__(self, company_id: int, principal: str, role: str) -> None:
+        """Name the acting principal (``user:12`` or ``key:3``) of ``company_id``."""
+        self.company_id = company_id
+        self.principal = principal
+        self.role = role
+
+    def __repr__(self) -> str:
+        return f"Actor({self.company_id}, {self.principal!r}, {self.role!r})"
+
+    def may(self, operation: str) -> bool:
+        """True when this actor's role allows ``operation``."""
+        return is_allowed(self.role, operation)

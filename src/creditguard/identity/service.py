@@ -1,0 +1,260 @@
+"""Companies, users, logins, API keys and idempotency: load -> decide -> persist (never commit)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from creditguard.clock import Clock
+from creditguard.core.errors import Conflict, NotAuthenticated, Problem, invalid, not_found
+from creditguard.core.money import check_currency
+from creditguard.core.permissions import Actor
+from creditguard.identity import repository as repo
+from creditguard.identity.schemas import ApiKeyIn, CompanyIn, UserIn
+from creditguard.models import ApiKey, AuthToken, Company, IdempotencyRecord, User
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so that timing does not tell which e-mails exist.
+_DUMMY_HASH = _hasher.hash("creditguard-timing-equaliser")
+
+
+def digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def create_company(session: Session, data: CompanyIn, clock: Clock) -> Company:
+    check_currency(data.base_currency, "base_currency")
+    try:
+        ZoneInfo(data.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise invalid(
+            "timezone", data.timezone, "invalid", reason="unknown IANA time zone",
+            reason_zh="未知的 IANA 时区",
+        ) from None
+    if repo.get_company_by_code(session, data.code) is not None:
+        raise Conflict([Problem("code", data.code, "duplicate", {"kind": "company"})])
+    company = Company(**data.model_dump(), created_at=clock.now())
+    session.add(company)
+    session.flush()
+    return company
+
+
+def add_user(session: Session, company_id: int, data: UserIn, clock: Clock) -> User:
+    email = data.email.lower()
+    if repo.get_user_by_email(session, company_id, email) is not None:
+        raise Conflict([Problem("email", email, "duplicate", {"kind": "user"})])
+    user = User(
+        company_id=company_id,
+        email=email,
+        display_name=data.display_name,
+        password_hash=_hasher.hash(data.password),
+        role=data.role,
+        is_active=True,
+        failed_logins=0,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRefused:
+    """A refused login. Returned, not raised, so that the failure counter is committed."""
+
+    code: str  # not_authenticated | account_locked
+
+    def error(self) -> NotAuthenticated:
+        return NotAuthenticated.of("credentials", None, self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    ttl: timedelta
+    max_failures: int
+    lockout: timedelta
+
+
+def login(
+    session: Session, *, company_code: str, email: str, password: str,
+    clock: Clock, policy: LoginPolicy,
+) -> IssuedToken | LoginRefused:
+    """Check a password; after ``max_failures`` wrong ones the account is locked for a while."""
+    now = clock.now()
+    company = repo.get_company_by_code(session, company_code)
+    user = None if company is None else repo.get_user_by_email(session, company.id, email.lower())
+    if user is None or not user.is_active:
+        _verify(_DUMMY_HASH, password)
+        return LoginRefused("not_authenticated")
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginRefused("account_locked")
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= policy.max_failures:
+            user.locked_until = now + policy.lockout
+            user.failed_logins = 0
+        session.flush()
+        return LoginRefused("not_authenticated")
+    user.failed_logins = 0
+    user.locked_until = None
+    token = "cgt_" + secrets.token_urlsafe(32)
+    session.add(
+        AuthToken(
+            company_id=user.company_id, user_id=user.id, token_hash=digest(token),
+            created_at=now, expires_at=now + policy.ttl,
+        )
+    )
+    session.flush()
+    return IssuedToken(token=token, expires_at=now + policy.ttl, user=user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, credential: str, clock: Clock) -> Actor:
+    """Turn a bearer token or an API key into an :class:`Actor`, or refuse."""
+    hashed = digest(credential)
+    if credential.startswith("cgk_"):
+        key = repo.get_api_key(session, hashed)
+        if key is None or key.revoked_at is not None:
+            raise NotAuthenticated.of("credentials", None, "not_authenticated")
+        return Actor(key.company_id, f"key:{key.id}", key.role)
+    found = repo.get_token(session, hashed)
+    if found is None:
+        raise NotAuthenticated.of("credentials", None, "not_authenticated")
+    token, user = found
+    if token.revoked_at is not None or token.expires_at <= clock.now() or not user.is_active:
+        raise NotAuthenticated.of("credentials", None, "not_authenticated")
+    return Actor(user.company_id, f"user:{user.id}", user.role)
+
+
+def create_api_key(
+    session: Session, company_id: int, data: ApiKeyIn, clock: Clock
+) -> tuple[ApiKey, str]:
+    secret = "cgk_" + secrets.token_urlsafe(32)
+    if any(k.name == data.name for k in repo.list_api_keys(session, company_id)):
+        raise Conflict([Problem("name", data.name, "duplicate", {"kind": "api key"})])
+    key = ApiKey(
+        company_id=company_id, name=data.name, prefix=secret[:12], key_hash=digest(secret),
+        role=data.role, created_at=clock.now(),
+    )
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def require_company(session: Session, company_id: int) -> Company:
+    company = repo.get_company(session, company_id)
+    if company is None:
+        raise not_found("company", company_id)
+    return company
+
+
+def company_by_code(session: Session, code: str) -> Company:
+    company = repo.get_company_by_code(session, code)
+    if company is None:
+        raise not_found("company", code, "company")
+    return company
+
+
+# --- Idempotency-Key (Stripe / IETF draft): the first successful response is replayed. ---
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    record_id: int
+    lease: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status_code: int
+    body: str
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> bytes:
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    actor: Actor
+    key: str
+    method: str
+    path: str
+    fingerprint: bytes
+
+
+def claim(engine: Engine, request: IdempotentRequest, clock: Clock, stale: timedelta) -> Claim | Replay:
+    """Claim ``key`` in a transaction of its own; tell whether to run, replay or refuse."""
+    lease = secrets.randbits(62)
+    now = clock.now()
+    actor = request.actor
+    try:
+        with Session(engine) as session, session.begin():
+            record_id = session.execute(
+                insert(IdempotencyRecord)
+                .values(
+                    company_id=actor.company_id, principal=actor.principal, key=request.key,
+                    request_hash=request.fingerprint, method=request.method, path=request.path,
+                    state="in_flight", created_at=now, lease=lease,
+                )
+                .returning(IdempotencyRecord.id)
+            ).scalar_one()
+        return Claim(record_id, lease)
+    except IntegrityError:
+        pass
+    with Session(engine) as session, session.begin():
+        record = repo.get_idempotency(session, actor.company_id, actor.principal, request.key)
+        if record is None:  # released between our insert and this read: the caller may retry
+            raise Conflict.of("Idempotency-Key", request.key, "idempotency_in_flight")
+        return _existing(session, record, request, lease, now - stale, now)
+
+
+def _existing(
+    session: Session, record: IdempotencyRecord, request: IdempotentRequest,
+    lease: int, stale_before: datetime, now: datetime,
+) -> Claim | Replay:
+    if record.request_hash != request.fingerprint:
+        raise invalid("Idempotency-Key", request.key, "idempotency_mismatch")
+    if record.state == "done" and record.status_code is not None:
+        return Replay(record.status_code, record.response_body or "")
+    if record.created_at < stale_before and repo.take_over_idempotency(
+        session, record.id, record.lease, lease, now
+    ):
+        return Claim(record.id, lease)
+    raise Conflict.of("Idempotency-Key", request.key, "idempotency_in_flight")
+
+
+def finish(session: Session, claim_: Claim, *, status_code: int, body: str, clock: Clock) -> None:
+    """Record the response in the same transaction as the work it describes."""
+    if not repo.finish_idempotency(
+        session, claim_.record_id, claim_.lease, status_code=status_code, body=body, at=clock.now()
+    ):
+        raise Conflict.of("Idempotency-Key", claim_.record_id, "idempotency_in_flight")
+
+
+def release(engine: Engine, claim_: Claim) -> None:
+    """Forget a claim whose request failed, so that a retry runs it again."""
+    with Session(engine) as session, session.begin():
+        repo.release_idempotency(session, claim_.record_id, claim_.lease)

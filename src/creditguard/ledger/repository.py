@@ -1,0 +1,357 @@
+"""Every query of the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from creditguard.db.paging import PageRequest, fetch_page, order_by
+from creditguard.models import (
+    Application,
+    CreditNote,
+    CustomerBalance,
+    Dispute,
+    Instalment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Reversal,
+    WriteOff,
+)
+
+BALANCE_FIELDS = (
+    "invoiced_minor",
+    "received_minor",
+    "credit_issued_minor",
+    "paid_minor",
+    "credited_minor",
+    "written_off_minor",
+    "open_minor",
+    "unapplied_minor",
+    "disputed_minor",
+)
+
+Entry = Invoice | Payment | CreditNote | WriteOff | Reversal
+ENTRY_TYPES: Mapping[str, type[Entry]] = {
+    "invoice": Invoice,
+    "payment": Payment,
+    "credit_note": CreditNote,
+    "write_off": WriteOff,
+    "reversal": Reversal,
+}
+
+
+def get_entry(session: Session, company_id: int, kind: str, entry_id: int) -> Entry | None:
+    model = ENTRY_TYPES[kind]
+    return session.scalar(select(model).where(model.company_id == company_id, model.id == entry_id))
+
+
+def existing_refs(session: Session, model: type[Entry], company_id: int, refs: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    column = model.external_ref  # type: ignore[union-attr]
+    for start in range(0, len(refs), 900):
+        chunk = list(refs[start : start + 900])
+        found.update(
+            session.scalars(select(column).where(model.company_id == company_id, column.in_(chunk)))
+        )
+    return found
+
+
+def get_invoice_by_ref(session: Session, company_id: int, ref: str) -> Invoice | None:
+    return session.scalar(
+        select(Invoice).where(Invoice.company_id == company_id, Invoice.external_ref == ref)
+    )
+
+
+def invoices_by_refs(session: Session, company_id: int, refs: Iterable[str]) -> dict[str, Invoice]:
+    wanted = sorted(set(refs))
+    found: dict[str, Invoice] = {}
+    for start in range(0, len(wanted), 900):
+        for invoice in session.scalars(
+            select(Invoice).where(
+                Invoice.company_id == company_id, Invoice.external_ref.in_(wanted[start : start + 900])
+            )
+        ):
+            found[invoice.external_ref] = invoice
+    return found
+
+
+def insert_returning_ids(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(
+        insert(model).returning(model.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [row[0] for row in result]
+
+
+def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+            session.execute(insert(model), list(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInstalment:
+    instalment_id: int
+    invoice_id: int
+    invoice_ref: str
+    seq: int
+    due_on: date
+    issued_on: date
+    open_minor: int
+    invoice_open_minor: int
+    invoice_disputed_minor: int
+
+
+def open_instalments(
+    session: Session, company_id: int, customer_id: int, currency: str,
+    invoice_ids: Sequence[int] | None = None,
+) -> list[OpenInstalment]:
+    stmt = (
+        select(
+            Instalment.id, Instalment.invoice_id, Invoice.external_ref, Instalment.seq,
+            Instalment.due_on, Invoice.issued_on, Instalment.open_minor, Invoice.open_minor,
+            Invoice.disputed_minor,
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(
+            Instalment.company_id == company_id,
+            Instalment.customer_id == customer_id,
+            Instalment.currency == currency,
+            Instalment.open_minor > 0,
+            Invoice.status == "open",
+        )
+        .order_by(Instalment.due_on, Invoice.issued_on, Instalment.invoice_id, Instalment.seq)
+    )
+    if invoice_ids is not None:
+        stmt = stmt.where(Instalment.invoice_id.in_(list(invoice_ids)))
+    return [OpenInstalment(*row) for row in session.execute(stmt)]
+
+
+def instalments_of(session: Session, company_id: int, invoice_id: int) -> list[Instalment]:
+    return list(
+        session.scalars(
+            select(Instalment)
+            .where(Instalment.company_id == company_id, Instalment.invoice_id == invoice_id)
+            .order_by(Instalment.seq)
+        )
+    )
+
+
+def lines_of(session: Session, company_id: int, invoice_id: int) -> list[InvoiceLine]:
+    return list(
+        session.scalars(
+            select(InvoiceLine)
+            .where(InvoiceLine.company_id == company_id, InvoiceLine.invoice_id == invoice_id)
+            .order_by(InvoiceLine.line_no)
+        )
+    )
+
+
+def add_to_instalment(session: Session, instalment_id: int, delta: int) -> None:
+    session.execute(
+        update(Instalment)
+        .where(Instalment.id == instalment_id)
+        .values(open_minor=Instalment.open_minor + delta)
+    )
+
+
+def add_to_invoice(session: Session, invoice_id: int, *, open_delta: int = 0, disputed_delta: int = 0) -> None:
+    session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id)
+        .values(
+            open_minor=Invoice.open_minor + open_delta,
+            disputed_minor=Invoice.disputed_minor + disputed_delta,
+        )
+    )
+
+
+def net_applications(
+    session: Session, company_id: int, *, source_kind: str | None = None,
+    source_id: int | None = None, invoice_id: int | None = None,
+) -> list[tuple[str, int, int, int, int]]:
+    """Live applications: (source_kind, source_id, invoice_id, instalment_id, net amount > 0)."""
+    stmt = (
+        select(
+            Application.source_kind, Application.source_id, Application.invoice_id,
+            Application.instalment_id, func.sum(Application.amount_minor),
+        )
+        .where(Application.company_id == company_id)
+        .group_by(
+            Application.source_kind, Application.source_id, Application.invoice_id,
+            Application.instalment_id,
+        )
+        .having(func.sum(Application.amount_minor) != 0)
+        .order_by(Application.instalment_id)
+    )
+    if source_kind is not None:
+        stmt = stmt.where(Application.source_kind == source_kind, Application.source_id == source_id)
+    if invoice_id is not None:
+        stmt = stmt.where(Application.invoice_id == invoice_id)
+    return [(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(stmt)]
+
+
+def reversal_of(session: Session, company_id: int, kind: str, target_id: int) -> Reversal | None:
+    return session.scalar(
+        select(Reversal).where(
+            Reversal.company_id == company_id,
+            Reversal.target_kind == kind,
+            Reversal.target_id == target_id,
+        )
+    )
+
+
+def open_disputes(session: Session, company_id: int, invoice_id: int) -> list[Dispute]:
+    return list(
+        session.scalars(
+            select(Dispute).where(
+                Dispute.company_id == company_id,
+                Dispute.invoice_id == invoice_id,
+                Dispute.status == "open",
+            )
+        )
+    )
+
+
+def bump_balances(
+    session: Session, company_id: int, deltas: Mapping[tuple[int, str], Mapping[str, int]]
+) -> None:
+    """Add ``deltas`` to customers' running totals: atomic increments, rows made on first use.
+
+    Two statements: create missing rows at zero, then one executemany of ``x = x + delta``.
+    (An upsert carrying the delta would have its candidate row checked against the
+    non-negative constraint before the conflict is seen.)
+    """
+    if not deltas:
+        return
+    keys = sorted(deltas)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    zero = dict.fromkeys(BALANCE_FIELDS, 0)
+    session.execute(
+        insert(CustomerBalance).on_conflict_do_nothing(index_elements=["customer_id", "currency"]),
+        [{"company_id": company_id, "customer_id": c, "currency": cur, "version": 0} | zero
+         for c, cur in keys],
+    )
+    table = CustomerBalance.__table__
+    values: dict[Any, Any] = {name: table.c[name] + bindparam(f"d_{name}") for name in BALANCE_FIELDS}
+    values["version"] = table.c.version + 1
+    stmt = (
+        update(table)
+        .where(table.c.customer_id == bindparam("k_customer"), table.c.currency == bindparam("k_currency"))
+        .values(values)
+    )
+    session.execute(
+        stmt,
+        [{"k_customer": c, "k_currency": cur}
+         | {f"d_{name}": int(deltas[(c, cur)].get(name, 0)) for name in BALANCE_FIELDS}
+         for c, cur in keys],
+    )
+
+
+def balances(session: Session, company_id: int, customer_id: int) -> list[CustomerBalance]:
+    return list(
+        session.scalars(
+            select(CustomerBalance)
+            .where(CustomerBalance.company_id == company_id, CustomerBalance.customer_id == customer_id)
+            .order_by(CustomerBalance.currency)
+        )
+    )
+
+
+def overdue_by_currency(session: Session, company_id: int, customer_id: int, as_of: date) -> dict[str, int]:
+    rows = session.execute(
+        select(Instalment.currency, func.sum(Instalment.open_minor))
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(
+            Instalment.company_id == company_id,
+            Instalment.customer_id == customer_id,
+            Instalment.due_on < as_of,
+            Instalment.open_minor > 0,
+            Invoice.status == "open",
+        )
+        .group_by(Instalment.currency)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+# --- lists ---
+
+SORTS: Mapping[type[Any], Mapping[str, Any]] = {
+    Invoice: {"id": Invoice.id, "issued_on": Invoice.issued_on, "due_on": Invoice.due_on,
+              "external_ref": Invoice.external_ref, "amount": Invoice.amount_minor,
+              "open": Invoice.open_minor},
+    Payment: {"id": Payment.id, "received_on": Payment.received_on,
+              "external_ref": Payment.external_ref, "amount": Payment.amount_minor},
+    CreditNote: {"id": CreditNote.id, "issued_on": CreditNote.issued_on,
+                 "external_ref": CreditNote.external_ref, "amount": CreditNote.amount_minor},
+    WriteOff: {"id": WriteOff.id, "written_off_on": WriteOff.written_off_on,
+               "amount": WriteOff.amount_minor},
+    Dispute: {"id": Dispute.id, "opened_on": Dispute.opened_on, "amount": Dispute.amount_minor},
+    Reversal: {"id": Reversal.id, "reversed_on": Reversal.reversed_on},
+}
+
+
+def list_page(
+    session: Session, model: type[Any], company_id: int, filters: Mapping[str, Any],
+    page: PageRequest, default_sort: str,
+) -> tuple[list[Any], int]:
+    stmt: Select[Any] = select(model).where(model.company_id == company_id)
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name.endswith("_from"):
+            stmt = stmt.where(getattr(model, name.removesuffix("_from")) >= value)
+        elif name.endswith("_to"):
+            stmt = stmt.where(getattr(model, name.removesuffix("_to")) <= value)
+        else:
+            stmt = stmt.where(getattr(model, name) == value)
+    stmt = order_by(stmt, page.sort, SORTS[model], default_sort)
+    return fetch_page(session, stmt, page)
+
+
+def invoice_refs(session: Session, company_id: int, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Invoice.id, Invoice.external_ref).where(
+            Invoice.company_id == company_id, Invoice.id.in_(wanted)
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def add_unapplied(session: Session, model: type[Payment] | type[CreditNote], entry_id: int, delta: int) -> None:
+    session.execute(
+        update(model).where(model.id == entry_id).values(unapplied_minor=model.unapplied_minor + delta)
+    )
+
+
+def set_invoice_open(session: Session, invoice: Invoice, *, live: bool) -> None:
+    """Open the whole invoice again (live) or close it at zero (reversed)."""
+    session.execute(
+        update(Instalment)
+        .where(Instalment.invoice_id == invoice.id)
+        .values(open_minor=Instalment.amount_minor if live else 0)
+    )
+    invoice.open_minor = invoice.amount_minor if live else 0
+    invoice.status = "open" if live else "reversed"
+
+
+def applications_of_reversal(session: Session, company_id: int, reversal_id: int) -> list[Application]:
+    return list(
+        session.scalars(
+            select(Application)
+            .where(Application.company_id == company_id, Application.reversal_id == reversal_id)
+            .order_by(Application.id)
+        )
+    )

@@ -1,0 +1,44 @@
+"""Ledger use cases. Each takes an open session and never commits: the edge's unit of work does."""
+
+from creditguard.ledger.service.adjustments import (
+    get_dispute,
+    get_reversal,
+    open_dispute,
+    post_write_off,
+    reinstates,
+    resolve_dispute,
+    reverse,
+)
+from creditguard.ledger.service.cash import apply_unapplied, post_credit_note, post_payment
+from creditguard.ledger.service.invoices import PostedBatch, post_invoices
+from creditguard.ledger.service.queries import (
+    CustomerBalanceView,
+    applications_of,
+    customer_balance,
+    customer_codes,
+    get_entry,
+    get_invoice,
+    list_page,
+)
+
+__all__ = [
+    "CustomerBalanceView",
+    "PostedBatch",
+    "applications_of",
+    "apply_unapplied",
+    "customer_balance",
+    "customer_codes",
+    "get_dispute",
+    "get_entry",
+    "get_invoice",
+    "get_reversal",
+    "list_page",
+    "open_dispute",
+    "post_credit_note",
+    "post_invoices",
+    "post_payment",
+    "post_write_off",
+    "reinstates",
+    "resolve_dispute",
+    "reverse",
+]

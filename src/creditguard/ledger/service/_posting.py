@@ -1,0 +1,181 @@
+"""Shared posting mechanics: balance deltas and applying money to open instalments."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from creditguard.core.allocation import (
+    Allocation,
+    OpenItem,
+    allocate_explicit,
+    allocate_oldest_first,
+)
+from creditguard.core.errors import InvalidInput, Problem
+from creditguard.core.money import Money
+from creditguard.core.permissions import Actor
+from creditguard.ledger import repository as repo
+from creditguard.ledger.repository import OpenInstalment
+from creditguard.ledger.schemas import AllocationIn
+from creditguard.models import Application, Invoice
+
+
+class Deltas:
+    """Changes to customers' running totals, written in one statement at the end."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+
+    def add(self, customer_id: int, currency: str, **changes: int) -> None:
+        row = self.rows[(customer_id, currency)]
+        for name, value in changes.items():
+            row[f"{name}_minor"] = row.get(f"{name}_minor", 0) + value
+
+    def write(self, session: Session, company_id: int) -> None:
+        repo.bump_balances(session, company_id, self.rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Money put on one instalment of one invoice."""
+
+    instalment_id: int
+    invoice_id: int
+    amount: Money
+
+
+def instalment_items(rows: Sequence[OpenInstalment], currency: str) -> list[OpenItem]:
+    """Open instalments as allocatable items, the disputed part of each invoice held back.
+
+    The disputed amount is taken from the invoice's latest instalments first, so that the
+    earliest due money stays collectable (seed: the disputed part is excluded from dunning).
+    """
+    held: dict[int, int] = {}
+    for row in rows:
+        held.setdefault(row.invoice_id, row.invoice_disputed_minor)
+    items: list[OpenItem] = []
+    for row in reversed(rows):
+        blocked = min(held[row.invoice_id], row.open_minor)
+        held[row.invoice_id] -= blocked
+        items.append(
+            OpenItem(
+                key=row.instalment_id, due_on=row.due_on, issued_on=row.issued_on,
+                open=Money(row.open_minor - blocked, currency),
+            )
+        )
+    items.reverse()
+    return items
+
+
+def place_oldest_first(
+    amount: Money, rows: Sequence[OpenInstalment]
+) -> tuple[list[Placement], Money]:
+    invoice_of = {row.instalment_id: row.invoice_id for row in rows}
+    result = allocate_oldest_first(amount, instalment_items(rows, amount.currency))
+    placements = [Placement(a.key, invoice_of[a.key], a.amount) for a in result.allocations]
+    return placements, result.unapplied
+
+
+def place_explicit(
+    amount: Money, rows: Sequence[OpenInstalment], requested: Sequence[AllocationIn]
+) -> tuple[list[Placement], Money]:
+    """Validate an explicit allocation by invoice, then spread it over each invoice's instalments."""
+    items = instalment_items(rows, amount.currency)
+    by_invoice: dict[str, list[OpenItem]] = defaultdict(list)
+    invoice_ids: dict[str, int] = {}
+    for row, item in zip(rows, items, strict=True):
+        by_invoice[row.invoice_ref].append(item)
+        invoice_ids[row.invoice_ref] = row.invoice_id
+    wanted, problems = _requested(requested, amount.currency, invoice_ids)
+    if problems:
+        raise InvalidInput(problems)
+    invoice_items = [
+        OpenItem(key=invoice_ids[ref], due_on=its[0].due_on, open=_sum(its, amount.currency))
+        for ref, its in by_invoice.items()
+    ]
+    result = allocate_explicit(amount, invoice_items, wanted)
+    ref_of = {v: k for k, v in invoice_ids.items()}
+    placements: list[Placement] = []
+    for allocation in result.allocations:
+        spread = allocate_oldest_first(allocation.amount, by_invoice[ref_of[allocation.key]])
+        placements += [Placement(a.key, allocation.key, a.amount) for a in spread.allocations]
+    return placements, result.unapplied
+
+
+def _sum(items: Sequence[OpenItem], currency: str) -> Money:
+    return Money(sum(i.open.minor for i in items), currency)
+
+
+def _requested(
+    requested: Sequence[AllocationIn], currency: str, invoice_ids: dict[str, int]
+) -> tuple[list[Allocation], list[Problem]]:
+    wanted: list[Allocation] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(requested):
+        try:
+            money = Money.parse(item.amount, currency, f"allocations[{i}].amount")
+        except InvalidInput as error:
+            problems.extend(error.problems)
+            continue
+        if item.invoice_ref not in invoice_ids:
+            problems.append(
+                Problem(
+                    f"allocations[{i}].invoice_ref", item.invoice_ref, "not_found",
+                    {"kind": "invoice"},
+                )
+            )
+            continue
+        wanted.append(Allocation(invoice_ids[item.invoice_ref], money))
+    return wanted, problems
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: str  # payment | credit_note | write_off
+    id: int
+    customer_id: int
+    currency: str
+
+
+def apply(
+    session: Session, actor: Actor, source: Source, placements: Sequence[Placement],
+    *, on: date, now: datetime, reversal_id: int | None = None,
+) -> int:
+    """Record applications (negative ones undo) and move the open amounts; return the total."""
+    if not placements:
+        return 0
+    repo.insert_rows(
+        session,
+        Application,
+        [
+            {
+                "company_id": actor.company_id, "customer_id": source.customer_id,
+                "invoice_id": p.invoice_id, "instalment_id": p.instalment_id,
+                "source_kind": source.kind, "source_id": source.id,
+                "amount_minor": p.amount.minor, "currency": source.currency,
+                "applied_on": on, "reversal_id": reversal_id, "created_at": now,
+            }
+            for p in placements
+        ],
+    )
+    per_invoice: dict[int, int] = defaultdict(int)
+    for p in placements:
+        repo.add_to_instalment(session, p.instalment_id, -p.amount.minor)
+        per_invoice[p.invoice_id] += p.amount.minor
+    for invoice_id, amount in per_invoice.items():
+        repo.add_to_invoice(session, invoice_id, open_delta=-amount)
+    refresh_status(session, list(per_invoice))
+    return sum(p.amount.minor for p in placements)
+
+
+def refresh_status(session: Session, invoice_ids: Sequence[int]) -> None:
+    session.execute(
+        update(Invoice)
+        .where(Invoice.id.in_(list(invoice_ids)), Invoice.status != "reversed")
+        .values(status=case((Invoice.open_minor == 0, "settled"), else_="open"))
+    )

@@ -1,0 +1,40 @@
+"""ORM tables. Importing this package registers every table on ``Base.metadata``."""
+
+from creditguard.models.base import Base
+from creditguard.models.company import ApiKey, AuthToken, Company, IdempotencyRecord, User
+from creditguard.models.customer import Contact, Customer
+from creditguard.models.ledger import (
+    Application,
+    CreditNote,
+    CustomerBalance,
+    Dispute,
+    Instalment,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Reversal,
+    WriteOff,
+)
+from creditguard.models.reference import FxRate
+
+__all__ = [
+    "ApiKey",
+    "Application",
+    "AuthToken",
+    "Base",
+    "Company",
+    "Contact",
+    "CreditNote",
+    "Customer",
+    "CustomerBalance",
+    "Dispute",
+    "FxRate",
+    "IdempotencyRecord",
+    "Instalment",
+    "Invoice",
+    "InvoiceLine",
+    "Payment",
+    "Reversal",
+    "User",
+    "WriteOff",
+]

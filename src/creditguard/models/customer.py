@@ -1,0 +1,44 @@
+"""Customers (buyers), their parent groups and contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from creditguard.models.base import Base, BigId, TenantMixin
+
+
+class Customer(TenantMixin, Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("company_id", "code"),
+        CheckConstraint("status IN ('active', 'blocked', 'closed')", name="status"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64))  # the ERP's customer number
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_terms: Mapped[str] = mapped_column(String(64))
+    salesperson: Mapped[str | None] = mapped_column(String(100))
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Contact(TenantMixin, Base):
+    __tablename__ = "contacts"
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
