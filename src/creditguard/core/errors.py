@@ -7,8 +7,9 @@ English or Simplified Chinese from the catalogue below.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
@@ -72,7 +73,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "bad_terms": (
             "'{value}' is not a payment term (try 'net 30', 'eom 30', '2/10 net 30', "
             "'30% 0, 70% 60')",
-            "'{value}' 不是有效的付款条件（例如 'net 30'、'eom 30'、'2/10 net 30'、'30% 0, 70% 60'）",
+            "'{value}' 不是有效的付款条件"
+            "（例如 'net 30'、'eom 30'、'2/10 net 30'、'30% 0, 70% 60'）",
         ),
         "not_authenticated": ("missing or invalid credentials", "缺少或无效的身份凭证"),
         "account_locked": (
@@ -141,7 +143,7 @@ class Problem:
     field: str
     value: object
     code: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
     def message(self, locale: Locale = "en") -> str:
         """Render the reason in ``locale`` ("en" or "zh-CN")."""

@@ -17,10 +17,10 @@ from creditguard.core.errors import invalid
 
 # ISO 4217 minor-unit exponents for the currencies in circulation. Two is the rule; the
 # exceptions are listed explicitly so that JPY has no cents and KWD has fils.
-_ZERO = ("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF").split()
-_THREE = "BHD IQD JOD KWD LYD OMR TND".split()
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()  # noqa: SIM905
+_THREE = "BHD IQD JOD KWD LYD OMR TND".split()  # noqa: SIM905
 _FOUR = ["CLF", "UYW"]
-_TWO = (
+_TWO = (  # noqa: SIM905
     "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP "
     "BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD "
     "FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD "
@@ -118,7 +118,7 @@ class Money:
         return f"{self.amount} {self.currency}"
 
     def decimal_string(self) -> str:
-        """The amount as the API writes it: ``"123.45"``."""
+        """Write the amount as the API does: ``"123.45"``."""
         return str(self.amount)
 
     def _same(self, other: Money) -> None:
@@ -164,13 +164,14 @@ class Money:
         return self.minor >= other.minor
 
     def is_zero(self) -> bool:
-        """True when the amount is exactly nothing."""
+        """Tell whether the amount is exactly nothing."""
         return self.minor == 0
 
     def times(self, factor: Decimal) -> Money:
         """Multiply by an exact Decimal factor (a rate, a share), rounding half up once."""
-        if isinstance(factor, float):
-            raise invalid("factor", factor, "float_refused")
+        given: object = factor  # callers outside mypy may still pass a float
+        if isinstance(given, float):
+            raise invalid("factor", given, "float_refused")
         return Money(round_minor(Decimal(self.minor) * factor), self.currency)
 
     def split(self, weights: Sequence[Decimal | int]) -> tuple[Money, ...]:

@@ -258,3 +258,15 @@ def release(engine: Engine, claim_: Claim) -> None:
     """Forget a claim whose request failed, so that a retry runs it again."""
     with Session(engine) as session, session.begin():
         repo.release_idempotency(session, claim_.record_id, claim_.lease)
+
+
+def list_users(session: Session, company_id: int) -> list[User]:
+    return repo.list_users(session, company_id)
+
+
+def get_user(session: Session, company_id: int, user_id: int) -> User | None:
+    return repo.get_user(session, company_id, user_id)
+
+
+def list_api_keys(session: Session, company_id: int) -> list[ApiKey]:
+    return repo.list_api_keys(session, company_id)

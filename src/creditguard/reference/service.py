@@ -44,13 +44,15 @@ def read_ecb_history(path: Path) -> Iterator[tuple[str, date, Decimal]]:
                     yield currency, on, Decimal(value)
 
 
-def seed_ecb_rates(session: Session, path: Path | None = None) -> int:
+def seed_ecb_rates(
+    session: Session, path: Path | None = None, currencies: frozenset[str] | None = None
+) -> int:
     """Add the ECB rates newer than what the table holds; return how many rows were added."""
     known = repo.last_dates(session, ECB)
     rows: list[dict[str, Any]] = [
         {"currency": c, "rate_date": d, "per_eur": r, "source": ECB}
         for c, d, r in read_ecb_history(path or ecb_history_file())
-        if c not in known or d > known[c]
+        if (currencies is None or c in currencies) and (c not in known or d > known[c])
     ]
     repo.add_rates(session, rows)
     return len(rows)

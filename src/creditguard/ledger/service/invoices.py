@@ -23,10 +23,12 @@ from creditguard.core.terms import (
     parse_terms,
 )
 from creditguard.customers import repository as customers
+from creditguard.identity import repository as identity
 from creditguard.ledger import repository as repo
 from creditguard.ledger.schemas import InvoiceIn
 from creditguard.ledger.service._posting import Deltas
 from creditguard.models import Customer, Instalment, Invoice, InvoiceLine
+from creditguard.reference.calendars import calendar_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +58,15 @@ class InvoiceLineValues:
 
 def post_invoices(
     session: Session, actor: Actor, batch: Sequence[InvoiceIn], clock: Clock,
-    calendar: BusinessCalendar | None = None,
+    calendar: BusinessCalendar | None = None, *, company_calendar: bool = True,
 ) -> PostedBatch:
-    """Validate every invoice, report every problem, and post all of them or none."""
+    """Validate every invoice, report every problem, and post all of them or none.
+
+    Due dates from terms roll forward to a business day of the company's country (China's
+    public holidays and make-up working days included) unless ``company_calendar`` is off.
+    """
+    if calendar is None and company_calendar and batch:
+        calendar = _calendar(session, actor, batch)
     prefix = "invoices[{}]." if len(batch) > 1 else ""
     found = customers.map_codes(session, actor.company_id, {i.customer_ref for i in batch})
     problems = _duplicates(session, actor, batch, prefix)
@@ -76,6 +84,17 @@ def post_invoices(
     for c in checked:
         totals[c.amount.currency] += c.amount.minor
     return PostedBatch(ids, {k: Money(v, k).decimal_string() for k, v in sorted(totals.items())})
+
+
+def _calendar(session: Session, actor: Actor, batch: Sequence[InvoiceIn]) -> BusinessCalendar:
+    company = identity.get_company(session, actor.company_id)
+    country = company.country if company is not None else "CN"
+    first = min(item.issued_on.year for item in batch)
+    last = max(item.issued_on.year for item in batch)
+    try:
+        return calendar_for(country, range(first, last + 2))
+    except InvalidInput:  # a country the holidays package does not know: weekends only
+        return BusinessCalendar()
 
 
 def _duplicates(

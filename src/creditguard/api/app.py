@@ -1,0 +1,49 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from creditguard import __version__
+from creditguard.api import errors
+from creditguard.api.routes import adjustments, auth, customers, ledger, reference
+from creditguard.clock import Clock, SystemClock
+from creditguard.config import Settings, get_settings
+from creditguard.db import Database
+
+DESCRIPTION = """
+creditguard protects companies that sell on credit from bad debt (坏账).
+
+Authenticate with `Authorization: Bearer <token>` (from `POST /api/v1/auth/token`) or with an
+API key (`X-API-Key` or `Bearer`). Every POST accepts an `Idempotency-Key` header: a retry with
+the same key and body replays the first response; the same key with another body is refused
+(422); a key still being processed answers 409. Amounts are decimal strings in the currency's
+units. Errors are `application/problem+json` naming the field, the value and the reason, in
+English or Chinese (`Accept-Language: zh-CN`).
+"""
+
+
+def create_app(
+    database: Database | None = None, clock: Clock | None = None, settings: Settings | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="creditguard",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.database_url)
+    app.state.clock = clock or SystemClock()
+    errors.install(app)
+    for module in (auth, customers, ledger, adjustments, reference):
+        app.include_router(module.router, prefix="/api/v1")
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

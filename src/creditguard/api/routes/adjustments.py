@@ -1,0 +1,109 @@
+"""Write-offs, disputes and reversals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from creditguard.api import presenters
+from creditguard.api.deps import Context, require
+from creditguard.api.idempotency import run_post
+from creditguard.api.pagination import Page, page_params
+from creditguard.db.paging import PageRequest
+from creditguard.ledger import service
+from creditguard.ledger.schemas import (
+    DisputeIn,
+    DisputeOut,
+    DisputeResolveIn,
+    ReversalIn,
+    ReversalOut,
+    WriteOffIn,
+    WriteOffOut,
+)
+
+router = APIRouter(tags=["adjustments"])
+Read = Annotated[Context, Depends(require("ledger:read"))]
+Paging = Annotated[PageRequest, Depends(page_params)]
+
+
+@router.post("/write-offs", response_model=WriteOffOut, status_code=201, summary="Write off (part of) an invoice")
+def post_write_off(body: WriteOffIn, ctx: Annotated[Context, Depends(require("write_offs:write"))]) -> JSONResponse:
+    return run_post(ctx, "/write-offs", body,
+                    lambda s: presenters.write_off(service.post_write_off(s, ctx.actor, body, ctx.clock)))
+
+
+@router.get("/write-offs", response_model=Page[WriteOffOut], summary="List write-offs")
+def list_write_offs(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[WriteOffOut]:
+    with ctx.db.read() as session:
+        rows, total = service.list_page(session, ctx.actor, "write_off", {"customer_id": customer_id}, page)
+        return Page[WriteOffOut](items=[presenters.write_off(r) for r in rows], total=total,
+                                 limit=page.limit, offset=page.offset)
+
+
+@router.get("/write-offs/{write_off_id}", response_model=WriteOffOut, summary="One write-off")
+def get_write_off(write_off_id: int, ctx: Read) -> WriteOffOut:
+    with ctx.db.read() as session:
+        return presenters.write_off(service.get_entry(session, ctx.actor, "write_off", write_off_id))
+
+
+@router.post("/disputes", response_model=DisputeOut, status_code=201,
+             summary="Put part of an invoice in dispute (excluded from dunning)")
+def open_dispute(body: DisputeIn, ctx: Annotated[Context, Depends(require("disputes:write"))]) -> JSONResponse:
+    return run_post(ctx, "/disputes", body,
+                    lambda s: presenters.dispute(service.open_dispute(s, ctx.actor, body, ctx.clock)))
+
+
+@router.get("/disputes", response_model=Page[DisputeOut], summary="List disputes")
+def list_disputes(
+    ctx: Read, page: Paging, customer_id: int | None = None, status: str | None = None
+) -> Page[DisputeOut]:
+    with ctx.db.read() as session:
+        rows, total = service.list_page(
+            session, ctx.actor, "dispute", {"customer_id": customer_id, "status": status}, page)
+        return Page[DisputeOut](items=[presenters.dispute(r) for r in rows], total=total,
+                                limit=page.limit, offset=page.offset)
+
+
+@router.get("/disputes/{dispute_id}", response_model=DisputeOut, summary="One dispute")
+def get_dispute(dispute_id: int, ctx: Read) -> DisputeOut:
+    with ctx.db.read() as session:
+        return presenters.dispute(service.get_dispute(session, ctx.actor, dispute_id))
+
+
+@router.post("/disputes/{dispute_id}/resolution", response_model=DisputeOut, status_code=201,
+             summary="Resolve or reject a dispute")
+def resolve_dispute(
+    dispute_id: int, body: DisputeResolveIn, ctx: Annotated[Context, Depends(require("disputes:write"))]
+) -> JSONResponse:
+    return run_post(ctx, f"/disputes/{dispute_id}/resolution", body, lambda s: presenters.dispute(
+        service.resolve_dispute(s, ctx.actor, dispute_id, body, ctx.clock)))
+
+
+def _reversal_out(session: Session, ctx: Context, reversal_id: int) -> ReversalOut:
+    found = service.get_reversal(session, ctx.actor, reversal_id)
+    return presenters.reversal(found, service.reinstates(session, ctx.actor, found))
+
+
+@router.post("/reversals", response_model=ReversalOut, status_code=201,
+             summary="Reverse a posted entry (or a reversal, which reinstates the original)")
+def reverse(body: ReversalIn, ctx: Annotated[Context, Depends(require("reversals:write"))]) -> JSONResponse:
+    return run_post(ctx, "/reversals", body, lambda s: _reversal_out(
+        s, ctx, service.reverse(s, ctx.actor, body, ctx.clock).id))
+
+
+@router.get("/reversals", response_model=Page[ReversalOut], summary="List reversals")
+def list_reversals(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[ReversalOut]:
+    with ctx.db.read() as session:
+        rows, total = service.list_page(session, ctx.actor, "reversal", {"customer_id": customer_id}, page)
+        return Page[ReversalOut](
+            items=[presenters.reversal(r, service.reinstates(session, ctx.actor, r)) for r in rows],
+            total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/reversals/{reversal_id}", response_model=ReversalOut, summary="One reversal")
+def get_reversal(reversal_id: int, ctx: Read) -> ReversalOut:
+    with ctx.db.read() as session:
+        return _reversal_out(session, ctx, reversal_id)

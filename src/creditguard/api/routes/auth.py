@@ -1,0 +1,91 @@
+"""Logins, the current user, users and API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from creditguard.api import presenters
+from creditguard.api.deps import Context, app_clock, app_db, require
+from creditguard.api.idempotency import run_post
+from creditguard.core.errors import not_found
+from creditguard.identity import service as identity
+from creditguard.identity.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    CompanyOut,
+    LoginIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+)
+
+router = APIRouter(tags=["auth & users"])
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="Log in: password -> bearer token")
+def login(body: LoginIn, request: Request) -> TokenOut:
+    settings = request.app.state.settings
+    policy = identity.LoginPolicy(
+        ttl=timedelta(hours=settings.token_ttl_hours),
+        max_failures=settings.max_failed_logins,
+        lockout=timedelta(minutes=settings.lockout_minutes),
+    )
+    with app_db(request).write() as session:
+        outcome = identity.login(
+            session, company_code=body.company, email=body.email, password=body.password,
+            clock=app_clock(request), policy=policy,
+        )
+        if isinstance(outcome, identity.IssuedToken):
+            return TokenOut(access_token=outcome.token, expires_at=outcome.expires_at,
+                            role=outcome.user.role)  # type: ignore[arg-type]
+    # Refused: the failure counter above has been committed; now say no.
+    raise outcome.error()
+
+
+@router.get("/company", response_model=CompanyOut, summary="The caller's company")
+def company(ctx: Annotated[Context, Depends(require("customers:read"))]) -> CompanyOut:
+    with ctx.db.read() as session:
+        found = identity.require_company(session, ctx.actor.company_id)
+        return CompanyOut.model_validate(found, from_attributes=True)
+
+
+@router.get("/users", response_model=list[UserOut], summary="Users of the company")
+def list_users(ctx: Annotated[Context, Depends(require("users:manage"))]) -> list[UserOut]:
+    with ctx.db.read() as session:
+        return [presenters.user(u) for u in identity.list_users(session, ctx.actor.company_id)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Add a user")
+def add_user(body: UserIn, ctx: Annotated[Context, Depends(require("users:manage"))]) -> JSONResponse:
+    return run_post(ctx, "/users", body, lambda s: presenters.user(
+        identity.add_user(s, ctx.actor.company_id, body, ctx.clock)))
+
+
+@router.get("/users/{user_id}", response_model=UserOut, summary="One user")
+def get_user(user_id: int, ctx: Annotated[Context, Depends(require("users:manage"))]) -> UserOut:
+    with ctx.db.read() as session:
+        found = identity.get_user(session, ctx.actor.company_id, user_id)
+        if found is None:
+            raise not_found("user", user_id)
+        return presenters.user(found)
+
+
+@router.post("/api-keys", response_model=ApiKeyOut, status_code=201, summary="Issue an API key (ERP clients)")
+def add_api_key(body: ApiKeyIn, ctx: Annotated[Context, Depends(require("api_keys:manage"))]) -> JSONResponse:
+    def work(session: object) -> ApiKeyOut:
+        key, secret = identity.create_api_key(session, ctx.actor.company_id, body, ctx.clock)  # type: ignore[arg-type]
+        out = ApiKeyOut.model_validate(key, from_attributes=True)
+        return out.model_copy(update={"key": secret})
+
+    return run_post(ctx, "/api-keys", body, work)  # type: ignore[arg-type]
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut], summary="API keys (secrets never shown again)")
+def list_api_keys(ctx: Annotated[Context, Depends(require("api_keys:manage"))]) -> list[ApiKeyOut]:
+    with ctx.db.read() as session:
+        return [ApiKeyOut.model_validate(k, from_attributes=True)
+                for k in identity.list_api_keys(session, ctx.actor.company_id)]

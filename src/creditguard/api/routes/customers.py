@@ -1,0 +1,96 @@
+"""Customers, their contacts and balances."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from creditguard.api import presenters
+from creditguard.api.deps import Context, require
+from creditguard.api.idempotency import run_post
+from creditguard.api.pagination import Page, page_params
+from creditguard.clock import business_today
+from creditguard.customers import service
+from creditguard.customers.schemas import (
+    ContactIn,
+    ContactOut,
+    CustomerFilter,
+    CustomerIn,
+    CustomerOut,
+    CustomerStatus,
+    CustomerUpdate,
+)
+from creditguard.db.paging import PageRequest
+from creditguard.identity import service as identity
+from creditguard.ledger import service as ledger
+from creditguard.ledger.schemas import BalanceOut
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+Read = Annotated[Context, Depends(require("customers:read"))]
+Write = Annotated[Context, Depends(require("customers:write"))]
+Paging = Annotated[PageRequest, Depends(page_params)]
+
+
+@router.post("", response_model=CustomerOut, status_code=201, summary="Create a customer")
+def create(body: CustomerIn, ctx: Write) -> JSONResponse:
+    return run_post(ctx, "/customers", body,
+                    lambda s: presenters.customer(service.create(s, ctx.actor, body, ctx.clock)))
+
+
+@router.get("", response_model=Page[CustomerOut], summary="List customers")
+def list_customers(  # noqa: PLR0913 - the filters are the interface
+    ctx: Read, page: Paging,
+    status: Annotated[CustomerStatus | None, Query(description="Filter by status.")] = None,
+    industry: Annotated[str | None, Query(max_length=100, description="Filter by industry.")] = None,
+    region: Annotated[str | None, Query(max_length=100, description="Filter by region.")] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="Filter by country.")] = None,
+    salesperson: Annotated[str | None, Query(max_length=100, description="Filter by salesperson.")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Search name or code.")] = None,
+) -> Page[CustomerOut]:
+    filters = CustomerFilter(status=status, industry=industry, region=region, country=country,
+                             salesperson=salesperson, q=q)
+    with ctx.db.read() as session:
+        rows, total = service.list_page(session, ctx.actor, filters, page)
+        return Page[CustomerOut](items=[presenters.customer(c) for c in rows], total=total,
+                                 limit=page.limit, offset=page.offset)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, summary="One customer")
+def get(customer_id: int, ctx: Read) -> CustomerOut:
+    with ctx.db.read() as session:
+        return presenters.customer(service.get(session, ctx.actor, customer_id))
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change a customer")
+def update(customer_id: int, body: CustomerUpdate, ctx: Write) -> CustomerOut:
+    with ctx.db.write() as session:
+        return presenters.customer(service.update(session, ctx.actor, customer_id, body, ctx.clock))
+
+
+@router.get("/{customer_id}/contacts", response_model=list[ContactOut], summary="Contacts")
+def contacts(customer_id: int, ctx: Read) -> list[ContactOut]:
+    with ctx.db.read() as session:
+        return [presenters.contact(c) for c in service.contacts(session, ctx.actor, customer_id)]
+
+
+@router.post("/{customer_id}/contacts", response_model=ContactOut, status_code=201, summary="Add a contact")
+def add_contact(
+    customer_id: int, body: ContactIn, ctx: Annotated[Context, Depends(require("contacts:write"))]
+) -> JSONResponse:
+    return run_post(ctx, f"/customers/{customer_id}/contacts", body, lambda s: presenters.contact(
+        service.add_contact(s, ctx.actor, service.get(s, ctx.actor, customer_id), body, ctx.clock)))
+
+
+@router.get("/{customer_id}/balance", response_model=BalanceOut, summary="Balance, overdue and base totals")
+def balance(
+    customer_id: int, ctx: Annotated[Context, Depends(require("balances:read"))],
+    as_of: Annotated[date | None, Query(description="Business date; today in the company's zone by default.")] = None,
+) -> BalanceOut:
+    with ctx.db.read() as session:
+        if as_of is None:
+            company = identity.require_company(session, ctx.actor.company_id)
+            as_of = business_today(ctx.clock, company.timezone)
+        return presenters.balance(ledger.customer_balance(session, ctx.actor, customer_id, as_of))

@@ -1,0 +1,91 @@
+"""Databases for the tests: SQLite always; PostgreSQL when CREDITGUARD_TEST_DATABASE_URL is set.
+
+Each run migrates its own databases with Alembic (a fresh ``cg_test_<random>`` database on the
+PostgreSQL server, dropped at the end), and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from creditguard.db import Database
+from creditguard.db.migrate import upgrade
+from creditguard.models import Base
+from creditguard.reference.service import seed_ecb_rates
+
+PG_URL = os.environ.get("CREDITGUARD_TEST_DATABASE_URL")
+REQUIRE_PG = os.environ.get("CREDITGUARD_REQUIRE_POSTGRES") == "1"
+TEST_CURRENCIES = frozenset({"USD", "CNY", "JPY", "GBP", "HKD"})
+KEEP = {"fx_rates", "alembic_version"}
+
+
+def _admin_dsn(url: str) -> str:
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("CREDITGUARD_REQUIRE_POSTGRES=1 but CREDITGUARD_TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests skipped: set CREDITGUARD_TEST_DATABASE_URL to run them")
+    name = f"cg_test_{secrets.token_hex(6)}"
+    try:
+        admin = psycopg.connect(_admin_dsn(PG_URL), autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {error}")
+        pytest.skip(f"PostgreSQL tests skipped: {PG_URL} unreachable")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_dsn(PG_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _prepare(url: str) -> Database:
+    database = Database(url)
+    upgrade(database.engine)
+    with database.write() as session:
+        seed_ecb_rates(session, currencies=TEST_CURRENCIES)
+    return database
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "ledger.db"
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    database = _prepare(url)
+    yield database
+    database.dispose()
+
+
+def _clean(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
+    with database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    _clean(database)
+    yield database
+    _clean(database)
