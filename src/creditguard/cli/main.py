@@ -1,0 +1,35 @@
+"""The ``creditguard`` command: set-up, administration, look-ups, the API server and the demo."""
+
+from __future__ import annotations
+
+import typer
+
+from creditguard.cli import admin, demo, lookups
+from creditguard.cli.common import CliGroup, current_lang, print_error
+from creditguard.core.errors import DomainError
+
+app = typer.Typer(
+    cls=CliGroup,
+    name="creditguard",
+    help="creditguard: trade-credit risk and receivables management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals may hold passwords and API secrets
+)
+app.command("init")(admin.init)
+app.command("serve")(admin.serve)
+app.command("demo")(demo.demo)
+app.add_typer(admin.company_app, name="company")
+app.add_typer(admin.user_app, name="user")
+app.add_typer(admin.apikey_app, name="apikey")
+app.add_typer(lookups.customer_app, name="customer")
+app.add_typer(lookups.invoice_app, name="invoice")
+
+
+def main() -> None:
+    """Entry point of the ``creditguard`` script."""
+    try:
+        app()
+    except DomainError as error:  # the root group renders these; this is the last line of defence
+        print_error(error, current_lang())
+        raise SystemExit(1) from None
