@@ -36,7 +36,9 @@ def _admin_dsn(url: str) -> str:
 def postgres_url() -> Iterator[str]:
     if not PG_URL:
         if REQUIRE_PG:
-            pytest.fail("CREDITGUARD_REQUIRE_POSTGRES=1 but CREDITGUARD_TEST_DATABASE_URL is not set")
+            pytest.fail(
+                "CREDITGUARD_REQUIRE_POSTGRES=1 but CREDITGUARD_TEST_DATABASE_URL is not set"
+            )
         pytest.skip("PostgreSQL tests skipped: set CREDITGUARD_TEST_DATABASE_URL to run them")
     name = f"cg_test_{secrets.token_hex(6)}"
     try:
@@ -63,7 +65,9 @@ def _prepare(url: str) -> Database:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("db") / "ledger.db"
         url = f"sqlite:///{path}"
@@ -81,7 +85,7 @@ def _clean(database: Database) -> None:
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our own table names
+                connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -51,7 +51,9 @@ def stored(db: Database) -> dict[Key, dict[str, int]]:
     names = [*QUERIES, "unapplied_minor"]
     out: dict[Key, dict[str, int]] = {}
     with db.engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT customer_id, currency, {', '.join(names)} FROM customer_balances"))  # noqa: S608
+        rows = connection.execute(
+            text(f"SELECT customer_id, currency, {', '.join(names)} FROM customer_balances")
+        )
         for row in rows:
             out[(row[0], row[1])] = {n: int(v) for n, v in zip(names, row[2:], strict=True) if v}
     return out
@@ -67,6 +69,12 @@ def mismatches(db: Database) -> list[str]:
         if want.get(key, {}) != have.get(key, {}):
             problems.append(f"{key}: stored {have.get(key)} != recomputed {want.get(key)}")
     with db.engine.connect() as connection:
-        problems += [f"invoice {r[0]} open != amount - applications" for r in connection.execute(text(INVOICE_DRIFT))]
-        problems += [f"invoice {r[0]} open != sum of instalments" for r in connection.execute(text(INSTALMENT_DRIFT))]
+        problems += [
+            f"invoice {r[0]} open != amount - applications"
+            for r in connection.execute(text(INVOICE_DRIFT))
+        ]
+        problems += [
+            f"invoice {r[0]} open != sum of instalments"
+            for r in connection.execute(text(INSTALMENT_DRIFT))
+        ]
     return problems

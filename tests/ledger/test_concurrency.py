@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from typing import Any
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -53,5 +53,7 @@ def test_naive_check_then_write_over_applies(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("SQLite serialises every writer; the race needs PostgreSQL")
     posted, over_applied = run(db, workers.post_naively)
-    assert over_applied > 0, "the naive variant should over-apply; if it does not, the test proves nothing"
+    assert over_applied > 0, (
+        "the naive variant should over-apply; if it does not, the test proves nothing"
+    )
     assert posted * 10000 - 100000 == over_applied

@@ -24,9 +24,14 @@ def post_with_service(url: str, worker: int, tries: int, barrier: Any) -> int:
     posted = 0
     barrier.wait(timeout=60)
     for n in range(tries):
-        data = PaymentIn(external_ref=f"P-{worker}-{n}", customer_ref="C1", received_on=date(2026, 11, 1),
-                         currency="CNY", amount="100.00",
-                         allocations=[AllocationIn(invoice_ref="INV-1", amount="100.00")])
+        data = PaymentIn(
+            external_ref=f"P-{worker}-{n}",
+            customer_ref="C1",
+            received_on=date(2026, 11, 1),
+            currency="CNY",
+            amount="100.00",
+            allocations=[AllocationIn(invoice_ref="INV-1", amount="100.00")],
+        )
         try:
             with db.write() as session:
                 ledger.post_payment(session, actor, data, b.clock())
@@ -45,22 +50,48 @@ def post_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
     for n in range(tries):
         with db.write() as session:
             invoice = session.scalars(select(Invoice).where(Invoice.external_ref == "INV-1")).one()
-            instalment = session.scalars(select(Instalment).where(Instalment.invoice_id == invoice.id)).one()
+            instalment = session.scalars(
+                select(Instalment).where(Instalment.invoice_id == invoice.id)
+            ).one()
             seen = invoice.open_minor
             if seen < 10000:
                 continue
             time.sleep(0.002)  # the window every check-then-write has
-            payment = Payment(company_id=1, customer_id=invoice.customer_id, external_ref=f"N-{worker}-{n}",
-                              received_on=date(2026, 11, 1), currency="CNY", amount_minor=10000,
-                              unapplied_minor=0, status="posted", created_at=b.NOW)
+            payment = Payment(
+                company_id=1,
+                customer_id=invoice.customer_id,
+                external_ref=f"N-{worker}-{n}",
+                received_on=date(2026, 11, 1),
+                currency="CNY",
+                amount_minor=10000,
+                unapplied_minor=0,
+                status="posted",
+                created_at=b.NOW,
+            )
             session.add(payment)
             session.flush()
-            session.add(Application(company_id=1, customer_id=invoice.customer_id, invoice_id=invoice.id,
-                                    instalment_id=instalment.id, source_kind="payment", source_id=payment.id,
-                                    amount_minor=10000, currency="CNY", applied_on=date(2026, 11, 1),
-                                    created_at=b.NOW))
-            session.execute(update(Invoice).where(Invoice.id == invoice.id).values(open_minor=seen - 10000))
-            session.execute(update(Instalment).where(Instalment.id == instalment.id).values(open_minor=seen - 10000))
+            session.add(
+                Application(
+                    company_id=1,
+                    customer_id=invoice.customer_id,
+                    invoice_id=invoice.id,
+                    instalment_id=instalment.id,
+                    source_kind="payment",
+                    source_id=payment.id,
+                    amount_minor=10000,
+                    currency="CNY",
+                    applied_on=date(2026, 11, 1),
+                    created_at=b.NOW,
+                )
+            )
+            session.execute(
+                update(Invoice).where(Invoice.id == invoice.id).values(open_minor=seen - 10000)
+            )
+            session.execute(
+                update(Instalment)
+                .where(Instalment.id == instalment.id)
+                .values(open_minor=seen - 10000)
+            )
             posted += 1
     db.dispose()
     return posted

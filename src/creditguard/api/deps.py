@@ -50,11 +50,16 @@ def require(operation: str) -> Callable[..., Context]:
 
     def dependency(
         request: Request,
-        authorization: Annotated[str | None, Header(description="Bearer <token or API key>")] = None,
+        authorization: Annotated[
+            str | None, Header(description="Bearer <token or API key>")
+        ] = None,
         x_api_key: Annotated[str | None, Header(description="API key for ERP clients")] = None,
         idempotency_key: Annotated[
             str | None,
-            Header(max_length=255, description="Makes a POST safe to retry: the first response is replayed."),
+            Header(
+                max_length=255,
+                description="Makes a POST safe to retry: the first response is replayed.",
+            ),
         ] = None,
     ) -> Context:
         db = app_db(request)
@@ -62,7 +67,9 @@ def require(operation: str) -> Callable[..., Context]:
         with db.read() as session:
             actor = identity.authenticate(session, _credential(authorization, x_api_key), clock)
         if not actor.may(operation):
-            raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)
+            raise Forbidden.of(
+                "role", actor.role, "forbidden", role=actor.role, operation=operation
+            )
         return Context(db, clock, request.app.state.settings, actor, idempotency_key)
 
     dependency.__name__ = f"require_{operation.replace(':', '_')}"

@@ -81,7 +81,12 @@ def problem_response(
 ) -> JSONResponse:
     english, chinese = TITLES.get(status, ("Error", "错误"))
     errors = [
-        {"field": p.field, "value": _jsonable(p.value), "code": p.code, "message": p.message(locale)}
+        {
+            "field": p.field,
+            "value": _jsonable(p.value),
+            "code": p.code,
+            "message": p.message(locale),
+        }
         for p in problems
     ]
     body: dict[str, Any] = {
@@ -91,7 +96,9 @@ def problem_response(
         "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
         "errors": errors,
     }
-    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def _status_of(error: DomainError) -> int:
@@ -126,8 +133,12 @@ def validation_problems(errors: Iterable[dict[str, Any]]) -> list[Problem]:
         if e.get("type") == "missing" or isinstance(value, dict | list):
             value = None
         problems.append(
-            Problem(_field(e.get("loc", ())), value, "invalid",
-                    {"reason": str(e.get("msg", "")), "reason_zh": zh})
+            Problem(
+                _field(e.get("loc", ())),
+                value,
+                "invalid",
+                {"reason": str(e.get("msg", "")), "reason_zh": zh},
+            )
         )
     return problems
 
@@ -138,24 +149,36 @@ async def _validation(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _integrity(request: Request, error: Exception) -> JSONResponse:
-    problem = Problem("request", None, "state", {
-        "reason": "a concurrent change conflicts with this request; nothing was written, retry",
-        "reason_zh": "与并发的修改冲突，未写入任何数据，请重试",
-    })
+    problem = Problem(
+        "request",
+        None,
+        "state",
+        {
+            "reason": "a concurrent change conflicts with this request; nothing was written, retry",
+            "reason_zh": "与并发的修改冲突，未写入任何数据，请重试",
+        },
+    )
     return problem_response(409, [problem], locale_of(request))
 
 
 async def _busy(request: Request, error: Exception) -> JSONResponse:
-    problem = Problem("request", None, "state", {
-        "reason": "the database is busy; nothing was written, retry",
-        "reason_zh": "数据库繁忙，未写入任何数据，请重试",
-    })
+    problem = Problem(
+        "request",
+        None,
+        "state",
+        {
+            "reason": "the database is busy; nothing was written, retry",
+            "reason_zh": "数据库繁忙，未写入任何数据，请重试",
+        },
+    )
     return problem_response(503, [problem], locale_of(request), {"Retry-After": "1"})
 
 
 async def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
-    problem = Problem("request", None, "state", {"reason": str(error.detail), "reason_zh": str(error.detail)})
+    problem = Problem(
+        "request", None, "state", {"reason": str(error.detail), "reason_zh": str(error.detail)}
+    )
     return problem_response(error.status_code, [problem], locale_of(request))
 
 

@@ -15,7 +15,11 @@ from creditguard.identity.service import IdempotentRequest, Replay
 
 
 def run_post(
-    ctx: Context, path: str, body: BaseModel, work: Callable[[Session], BaseModel], status_code: int = 201
+    ctx: Context,
+    path: str,
+    body: BaseModel,
+    work: Callable[[Session], BaseModel],
+    status_code: int = 201,
 ) -> JSONResponse:
     """Do ``work`` in one unit of work; with an Idempotency-Key, replay the first response.
 
@@ -27,17 +31,22 @@ def run_post(
             result = work(session)
         return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
     request = IdempotentRequest(
-        actor=ctx.actor, key=ctx.idempotency_key, method="POST", path=path,
+        actor=ctx.actor,
+        key=ctx.idempotency_key,
+        method="POST",
+        path=path,
         fingerprint=identity.request_fingerprint("POST", path, body.model_dump_json().encode()),
     )
     stale = timedelta(seconds=ctx.settings.idempotency_stale_seconds)
     outcome = identity.claim(ctx.db.engine, request, ctx.clock, stale)
     if isinstance(outcome, Replay):
         return JSONResponse(
-            content=None, status_code=outcome.status_code,
+            content=None,
+            status_code=outcome.status_code,
             headers={"Idempotent-Replayed": "true"},
         ).__class__(
-            content=_loads(outcome.body), status_code=outcome.status_code,
+            content=_loads(outcome.body),
+            status_code=outcome.status_code,
             headers={"Idempotent-Replayed": "true"},
         )
     try:

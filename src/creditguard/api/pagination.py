@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from creditguard.db.paging import PageRequest
 
-
 T = TypeVar("T")
 
 

@@ -52,40 +52,76 @@ def user(u: User) -> UserOut:
 
 
 def invoice(
-    inv: Invoice, customer_ref: str, instalments: list[Instalment] | None = None,
+    inv: Invoice,
+    customer_ref: str,
+    instalments: list[Instalment] | None = None,
     lines: list[InvoiceLine] | None = None,
 ) -> InvoiceOut:
     cur = inv.currency
     return InvoiceOut(
-        id=inv.id, external_ref=inv.external_ref, customer_id=inv.customer_id,
-        customer_ref=customer_ref, issued_on=inv.issued_on, due_on=inv.due_on, currency=cur,
-        amount=amount(inv.amount_minor, cur), open=amount(inv.open_minor, cur),
-        disputed=amount(inv.disputed_minor, cur), status=inv.status,  # type: ignore[arg-type]
+        id=inv.id,
+        external_ref=inv.external_ref,
+        customer_id=inv.customer_id,
+        customer_ref=customer_ref,
+        issued_on=inv.issued_on,
+        due_on=inv.due_on,
+        currency=cur,
+        amount=amount(inv.amount_minor, cur),
+        open=amount(inv.open_minor, cur),
+        disputed=amount(inv.disputed_minor, cur),
+        status=inv.status,
         payment_terms=inv.payment_terms,
         discount_rate=None if inv.discount_rate is None else str(inv.discount_rate),
-        discount_until=inv.discount_until, order_ref=inv.order_ref, salesperson=inv.salesperson,
-        description=inv.description, created_at=inv.created_at,
-        instalments=None if instalments is None else [
-            InstalmentOut(seq=i.seq, due_on=i.due_on, amount=amount(i.amount_minor, cur),
-                          open=amount(i.open_minor, cur))
+        discount_until=inv.discount_until,
+        order_ref=inv.order_ref,
+        salesperson=inv.salesperson,
+        description=inv.description,
+        created_at=inv.created_at,
+        instalments=None
+        if instalments is None
+        else [
+            InstalmentOut(
+                seq=i.seq,
+                due_on=i.due_on,
+                amount=amount(i.amount_minor, cur),
+                open=amount(i.open_minor, cur),
+            )
             for i in instalments
         ],
-        lines=None if lines is None else [
-            InvoiceLineOut(line_no=ln.line_no, description=ln.description,
-                           quantity=str(ln.quantity), unit_price=str(ln.unit_price),
-                           amount=amount(ln.amount_minor, cur))
+        lines=None
+        if lines is None
+        else [
+            InvoiceLineOut(
+                line_no=ln.line_no,
+                description=ln.description,
+                quantity=str(ln.quantity),
+                unit_price=str(ln.unit_price),
+                amount=amount(ln.amount_minor, cur),
+            )
             for ln in lines
         ],
     )
 
 
-def payment(p: Payment, customer_ref: str, applications: list[tuple[int, str, int]] | None = None) -> PaymentOut:
+def payment(
+    p: Payment, customer_ref: str, applications: list[tuple[int, str, int]] | None = None
+) -> PaymentOut:
     return PaymentOut(
-        id=p.id, external_ref=p.external_ref, customer_id=p.customer_id, customer_ref=customer_ref,
-        received_on=p.received_on, currency=p.currency, amount=amount(p.amount_minor, p.currency),
-        unapplied=amount(p.unapplied_minor, p.currency), status=p.status,  # type: ignore[arg-type]
-        method=p.method, bank_reference=p.bank_reference, created_at=p.created_at,
-        applications=None if applications is None else [
+        id=p.id,
+        external_ref=p.external_ref,
+        customer_id=p.customer_id,
+        customer_ref=customer_ref,
+        received_on=p.received_on,
+        currency=p.currency,
+        amount=amount(p.amount_minor, p.currency),
+        unapplied=amount(p.unapplied_minor, p.currency),
+        status=p.status,
+        method=p.method,
+        bank_reference=p.bank_reference,
+        created_at=p.created_at,
+        applications=None
+        if applications is None
+        else [
             ApplicationOut(invoice_id=i, invoice_ref=ref, amount=amount(a, p.currency))
             for i, ref, a in applications
         ],
@@ -94,36 +130,61 @@ def payment(p: Payment, customer_ref: str, applications: list[tuple[int, str, in
 
 def credit_note(n: CreditNote, customer_ref: str) -> CreditNoteOut:
     return CreditNoteOut(
-        id=n.id, external_ref=n.external_ref, customer_id=n.customer_id, customer_ref=customer_ref,
-        issued_on=n.issued_on, currency=n.currency, amount=amount(n.amount_minor, n.currency),
-        unapplied=amount(n.unapplied_minor, n.currency), reason=n.reason,
-        status=n.status, created_at=n.created_at,  # type: ignore[arg-type]
+        id=n.id,
+        external_ref=n.external_ref,
+        customer_id=n.customer_id,
+        customer_ref=customer_ref,
+        issued_on=n.issued_on,
+        currency=n.currency,
+        amount=amount(n.amount_minor, n.currency),
+        unapplied=amount(n.unapplied_minor, n.currency),
+        reason=n.reason,
+        status=n.status,
+        created_at=n.created_at,
     )
 
 
 def write_off(w: WriteOff) -> WriteOffOut:
     return WriteOffOut(
-        id=w.id, external_ref=w.external_ref, customer_id=w.customer_id, invoice_id=w.invoice_id,
-        written_off_on=w.written_off_on, currency=w.currency,
-        amount=amount(w.amount_minor, w.currency), reason=w.reason,
-        status=w.status, created_at=w.created_at,  # type: ignore[arg-type]
+        id=w.id,
+        external_ref=w.external_ref,
+        customer_id=w.customer_id,
+        invoice_id=w.invoice_id,
+        written_off_on=w.written_off_on,
+        currency=w.currency,
+        amount=amount(w.amount_minor, w.currency),
+        reason=w.reason,
+        status=w.status,
+        created_at=w.created_at,
     )
 
 
 def dispute(d: Dispute) -> DisputeOut:
     return DisputeOut(
-        id=d.id, customer_id=d.customer_id, invoice_id=d.invoice_id, currency=d.currency,
-        amount=amount(d.amount_minor, d.currency), reason=d.reason,
-        status=d.status, opened_on=d.opened_on,  # type: ignore[arg-type]
-        resolved_on=d.resolved_on, resolution=d.resolution, created_at=d.created_at,
+        id=d.id,
+        customer_id=d.customer_id,
+        invoice_id=d.invoice_id,
+        currency=d.currency,
+        amount=amount(d.amount_minor, d.currency),
+        reason=d.reason,
+        status=d.status,
+        opened_on=d.opened_on,
+        resolved_on=d.resolved_on,
+        resolution=d.resolution,
+        created_at=d.created_at,
     )
 
 
 def reversal(r: Reversal, reinstates: bool) -> ReversalOut:  # noqa: FBT001
     return ReversalOut(
-        id=r.id, customer_id=r.customer_id, target_kind=r.target_kind,  # type: ignore[arg-type]
-        target_id=r.target_id, reversed_on=r.reversed_on, reason=r.reason,
-        reinstates=reinstates, created_at=r.created_at,
+        id=r.id,
+        customer_id=r.customer_id,
+        target_kind=r.target_kind,
+        target_id=r.target_id,
+        reversed_on=r.reversed_on,
+        reason=r.reason,
+        reinstates=reinstates,
+        created_at=r.created_at,
     )
 
 
@@ -131,15 +192,25 @@ def balance(view: CustomerBalanceView) -> BalanceOut:
     rows = []
     for row in view.rows:
         b, cur = row.balance, row.balance.currency
-        rows.append(CurrencyBalance(
-            currency=cur, invoiced=amount(b.invoiced_minor, cur), paid=amount(b.paid_minor, cur),
-            credited=amount(b.credited_minor, cur), written_off=amount(b.written_off_minor, cur),
-            open=amount(b.open_minor, cur), overdue=amount(row.overdue_minor, cur),
-            disputed=amount(b.disputed_minor, cur), unapplied=amount(b.unapplied_minor, cur),
-            net=amount(b.open_minor - b.unapplied_minor, cur),
-        ))
+        rows.append(
+            CurrencyBalance(
+                currency=cur,
+                invoiced=amount(b.invoiced_minor, cur),
+                paid=amount(b.paid_minor, cur),
+                credited=amount(b.credited_minor, cur),
+                written_off=amount(b.written_off_minor, cur),
+                open=amount(b.open_minor, cur),
+                overdue=amount(row.overdue_minor, cur),
+                disputed=amount(b.disputed_minor, cur),
+                unapplied=amount(b.unapplied_minor, cur),
+                net=amount(b.open_minor - b.unapplied_minor, cur),
+            )
+        )
     base = {k: v.decimal_string() for k, v in view.base.items()}
     return BalanceOut(
-        customer_id=view.customer.id, customer_ref=view.customer.code, as_of=view.as_of,
-        currencies=rows, base=BaseTotals(currency=view.base_currency, **base),
+        customer_id=view.customer.id,
+        customer_ref=view.customer.code,
+        as_of=view.as_of,
+        currencies=rows,
+        base=BaseTotals(currency=view.base_currency, **base),
     )

@@ -78,8 +78,11 @@ def init(  # noqa: PLR0913 - the company's fields are the interface
     data = None
     if company is not None:  # checked before anything is written
         data = CompanyIn(
-            code=company, name=company_name or company, base_currency=base_currency,
-            country=country, timezone=timezone,
+            code=company,
+            name=company_name or company,
+            base_currency=base_currency,
+            country=country,
+            timezone=timezone,
         )
     with opened(database_url, must_exist=False) as db:
         prepare(db, lang)
@@ -100,7 +103,11 @@ def company_add(  # noqa: PLR0913 - the company's fields are the interface
 ) -> None:
     """Add a company (tenant)."""
     data = CompanyIn(
-        code=code, name=name, base_currency=base_currency, country=country, timezone=timezone,
+        code=code,
+        name=name,
+        base_currency=base_currency,
+        country=country,
+        timezone=timezone,
         locale=locale,
     )
     with opened(database_url) as db, db.write() as session:
@@ -117,7 +124,10 @@ def user_add(  # noqa: PLR0913 - the user's fields are the interface
     password: Annotated[
         str,
         typer.Option(
-            "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+            "--password",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
             help="At least 10 characters; asked for (hidden) when not given.",
         ),
     ],

@@ -50,14 +50,19 @@ def _remember_lang(ctx: typer.Context, value: Lang) -> Lang:
 DatabaseUrl = Annotated[
     str,
     typer.Option(
-        "--database-url", envvar=DATABASE_URL_ENV, show_envvar=True,
+        "--database-url",
+        envvar=DATABASE_URL_ENV,
+        show_envvar=True,
         help="SQLAlchemy URL of the ledger (SQLite file or postgresql+psycopg://...).",
     ),
 ]
 LangOption = Annotated[
     Lang,
     typer.Option(
-        "--lang", envvar="CREDITGUARD_LANG", show_envvar=True, callback=_remember_lang,
+        "--lang",
+        envvar="CREDITGUARD_LANG",
+        show_envvar=True,
+        callback=_remember_lang,
         help="Language of messages: en or zh-CN.",
     ),
 ]
@@ -82,7 +87,8 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "company_added": ("Company {code} created (id {id}).", "已创建公司 {code}（id {id}）。"),
     "company_exists": ("Company {code} already exists.", "公司 {code} 已存在。"),
     "user_added": (
-        "User {email} ({role}) added to {company}.", "已将用户 {email}（{role}）加入 {company}。"
+        "User {email} ({role}) added to {company}.",
+        "已将用户 {email}（{role}）加入 {company}。",
     ),
     "key_added": (
         "API key '{name}' ({role}) created for {company}. Store the secret now: "
@@ -135,13 +141,19 @@ def opened(url: str, *, must_exist: bool = True) -> Iterator[Database]:
         path = sqlite_path(url)
     except ArgumentError:
         raise invalid(
-            "database_url", shown_url(url), "invalid",
-            reason="not a database URL", reason_zh="不是有效的数据库 URL",
+            "database_url",
+            shown_url(url),
+            "invalid",
+            reason="not a database URL",
+            reason_zh="不是有效的数据库 URL",
         ) from None
     if must_exist and path is not None and not path.exists():
         raise invalid(
-            "database_url", shown_url(url), "invalid",
-            reason=say("no_database", "en"), reason_zh=say("no_database", "zh-CN"),
+            "database_url",
+            shown_url(url),
+            "invalid",
+            reason=say("no_database", "en"),
+            reason_zh=say("no_database", "zh-CN"),
         )
     db = Database(url)
     try:
@@ -164,7 +176,9 @@ def tenant(session: Session, code: str) -> Tenant:
     """Resolve ``--company CODE``; the CLI acts as a local administrator of that company."""
     company = identity.company_by_code(session, code)
     return Tenant(
-        Actor(company.id, CLI_PRINCIPAL, "admin"), company.code, company.base_currency,
+        Actor(company.id, CLI_PRINCIPAL, "admin"),
+        company.code,
+        company.base_currency,
         company.timezone,
     )
 
@@ -211,8 +225,12 @@ def from_validation(error: ValidationError) -> InvalidInput:
         context = {k: str(v) for k, v in (item.get("ctx") or {}).items()}
         zh = _PYDANTIC_ZH.get(item["type"], item["msg"])
         problems.append(
-            Problem(field, value, "invalid",
-                    {"reason": item["msg"], "reason_zh": zh.format_map(_Default(context))})
+            Problem(
+                field,
+                value,
+                "invalid",
+                {"reason": item["msg"], "reason_zh": zh.format_map(_Default(context))},
+            )
         )
     return InvalidInput(problems)
 
@@ -261,7 +279,9 @@ class CliGroup(TyperGroup):
             detail = str(error.orig).splitlines()[0] if error.orig else str(error)
             fail(
                 invalid(
-                    "database_url", None, "invalid",
+                    "database_url",
+                    None,
+                    "invalid",
                     reason=say("database_error", "en", detail=detail),
                     reason_zh=say("database_error", "zh-CN", detail=detail),
                 ),

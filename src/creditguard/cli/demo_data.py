@@ -40,41 +40,75 @@ from creditguard.ledger.schemas import (
 
 HISTORY_DAYS = 730
 
-# (city, province, phone area code)
-CITIES = (
-    ("上海", "Shanghai", "21"), ("北京", "Beijing", "10"), ("深圳", "Guangdong", "755"),
-    ("广州", "Guangdong", "20"), ("东莞", "Guangdong", "769"), ("佛山", "Guangdong", "757"),
-    ("杭州", "Zhejiang", "571"), ("宁波", "Zhejiang", "574"), ("温州", "Zhejiang", "577"),
-    ("苏州", "Jiangsu", "512"), ("南京", "Jiangsu", "25"), ("无锡", "Jiangsu", "510"),
-    ("青岛", "Shandong", "532"), ("济南", "Shandong", "531"), ("天津", "Tianjin", "22"),
-    ("武汉", "Hubei", "27"), ("成都", "Sichuan", "28"), ("重庆", "Chongqing", "23"),
-    ("西安", "Shaanxi", "29"), ("长沙", "Hunan", "731"), ("郑州", "Henan", "371"),
-    ("合肥", "Anhui", "551"), ("厦门", "Fujian", "592"), ("福州", "Fujian", "591"),
-)
-TRADE_NAMES = (
-    "华东", "恒信", "鼎盛", "宏达", "金桥", "瑞丰", "永泰", "新锐", "博远", "中联", "汇通", "精诚",
-    "天润", "盛世", "安达", "通力", "联创", "德信", "嘉禾", "卓越", "远航", "同舟", "荣昌", "华泰",
-)
-# (word in the name, industry)
-INDUSTRIES = (
-    ("机电", "machinery"), ("电子", "electronics"), ("化工", "chemicals"), ("纺织", "textiles"),
-    ("建材", "building materials"), ("食品", "food"), ("医疗器械", "medical devices"),
-    ("汽车配件", "auto parts"), ("物流", "logistics"), ("包装", "packaging"), ("五金", "hardware"),
-    ("塑料制品", "plastics"), ("家具", "furniture"), ("新能源", "renewable energy"),
-    ("钢材", "steel"),
+
+def _table(text: str) -> tuple[tuple[str, ...], ...]:
+    """Rows of a whitespace-separated table; '_' stands for a space inside a cell."""
+    return tuple(
+        tuple(cell.replace("_", " ") for cell in line.split()) for line in text.strip().splitlines()
+    )
+
+
+# city, province (the customer's region), phone area code
+CITIES = _table("""
+上海 Shanghai 21
+北京 Beijing 10
+深圳 Guangdong 755
+广州 Guangdong 20
+东莞 Guangdong 769
+佛山 Guangdong 757
+杭州 Zhejiang 571
+宁波 Zhejiang 574
+温州 Zhejiang 577
+苏州 Jiangsu 512
+南京 Jiangsu 25
+无锡 Jiangsu 510
+青岛 Shandong 532
+济南 Shandong 531
+天津 Tianjin 22
+武汉 Hubei 27
+成都 Sichuan 28
+重庆 Chongqing 23
+西安 Shaanxi 29
+长沙 Hunan 731
+郑州 Henan 371
+合肥 Anhui 551
+厦门 Fujian 592
+福州 Fujian 591
+""")
+# word in the name, industry
+INDUSTRIES = _table("""
+机电 machinery
+电子 electronics
+化工 chemicals
+纺织 textiles
+建材 building_materials
+食品 food
+医疗器械 medical_devices
+汽车配件 auto_parts
+物流 logistics
+包装 packaging
+五金 hardware
+塑料制品 plastics
+家具 furniture
+新能源 renewable_energy
+钢材 steel
+""")
+# country, currency, legal form
+EXPORT_MARKETS = _table("""
+US USD Inc.
+US USD LLC
+DE EUR GmbH
+NL EUR B.V.
+FR EUR SAS
+IT EUR S.r.l.
+""")
+TRADE_NAMES = tuple(
+    "华东 恒信 鼎盛 宏达 金桥 瑞丰 永泰 新锐 博远 中联 汇通 精诚 天润 盛世 安达 通力 联创 德信 嘉禾 卓越 远航 同舟 荣昌 华泰".split()
 )
 SUFFIXES = ("有限公司", "科技有限公司", "贸易有限公司", "股份有限公司")
 SUFFIX_WEIGHTS = (70, 12, 12, 6)
-# (country, currency, legal form)
-EXPORT_MARKETS = (
-    ("US", "USD", "Inc."), ("US", "USD", "LLC"), ("DE", "EUR", "GmbH"), ("NL", "EUR", "B.V."),
-    ("FR", "EUR", "SAS"), ("IT", "EUR", "S.r.l."),
-)
-EXPORT_WORDS = (
-    "Pacific", "Atlantic", "Summit", "Harbor", "Evergreen", "Northstar", "Blue River", "Keystone",
-    "Meridian", "Lakeside",
-)
-EXPORT_TRADES = ("Trading", "Industries", "Supply", "Components", "Distribution", "Imports")
+EXPORT_WORDS = tuple("Pacific Atlantic Summit Harbor Evergreen Northstar Keystone Meridian".split())
+EXPORT_TRADES = tuple("Trading Industries Supply Components Distribution Imports".split())
 EXPORT_CONTACTS = ("Anna Schmidt", "John Miller", "Sophie Martin", "Luca Rossi", "Emma de Vries")
 
 TERMS = ("net 30", "net 60", "net 90", "eom 30", "2/10 net 30", "30% 0, 70% 60")
@@ -87,15 +121,14 @@ BEHAVIOURS = ("prompt", "slow", "risky", "defaulted")
 BEHAVIOUR_WEIGHTS = (56, 26, 13, 5)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林"
-GIVEN_NAMES = (
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
-    "秀英", "建华", "晓东", "海燕",
-)
+GIVEN_NAMES = tuple("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 涛 明 超 秀英 建华 晓东 海燕".split())
 CONTACT_ROLES = ("财务经理", "应付会计", "采购经理", "总经理")
 SALESPEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊")
 TAX_ID_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # unified social credit code alphabet
 DISPUTE_REASONS = (
-    "质量问题 quality claim", "数量短缺 short delivery", "价格差异 price difference",
+    "质量问题 quality claim",
+    "数量短缺 short delivery",
+    "价格差异 price difference",
     "交货延迟 late delivery",
 )
 
@@ -138,15 +171,17 @@ class _Book:
 
     today: date
     credit_notes: list[CreditNoteIn] = field(default_factory=list)
-    payments: list[tuple[date, str, str, int, str]] = field(default_factory=list)
+    # (value date, invoice ref, customer code, amount, method): sorted, then numbered
+    payments: list[tuple[date, str, str, Money, str]] = field(default_factory=list)
 
     def pay(self, invoice: _Invoice, on: date, minor: int, method: str) -> None:
         amount = min(minor, invoice.remaining)
         if amount <= 0 or on > self.today:
             return
         invoice.remaining -= amount
-        self.payments.append((max(on, invoice.issued_on), invoice.ref, invoice.buyer.data.code,
-                              amount, method))
+        self.payments.append(
+            (max(on, invoice.issued_on), invoice.ref, invoice.buyer.data.code, amount, method)
+        )
 
     def credit(self, invoice: _Invoice, on: date, minor: int, reason: str) -> None:
         amount = min(minor, invoice.remaining)
@@ -157,8 +192,11 @@ class _Book:
         self.credit_notes.append(
             CreditNoteIn(
                 external_ref=f"CN-{len(self.credit_notes) + 1:05d}",
-                customer_ref=invoice.buyer.data.code, issued_on=on, currency=currency,
-                amount=Money(amount, currency).decimal_string(), reason=reason,
+                customer_ref=invoice.buyer.data.code,
+                issued_on=on,
+                currency=currency,
+                amount=Money(amount, currency).decimal_string(),
+                reason=reason,
                 invoice_ref=invoice.ref,
             )
         )
@@ -193,8 +231,10 @@ def _buyers(rng: random.Random, count: int, today: date) -> list[_Buyer]:
     exporters = max(1, round(operating * 0.06)) if operating > 2 else 0
     group_names = rng.sample(TRADE_NAMES, min(groups, len(TRADE_NAMES)))
     buyers = [_group(rng, n, name) for n, name in enumerate(group_names, start=1)]
-    buyers += [_group(rng, n, f"{rng.choice(TRADE_NAMES)}{n}") for n in
-               range(len(group_names) + 1, groups + 1)]
+    buyers += [
+        _group(rng, n, f"{rng.choice(TRADE_NAMES)}{n}")
+        for n in range(len(group_names) + 1, groups + 1)
+    ]
     for n in range(1, operating + 1):
         code = f"C{n:05d}"
         if n <= exporters:
@@ -208,9 +248,14 @@ def _buyers(rng: random.Random, count: int, today: date) -> list[_Buyer]:
 def _group(rng: random.Random, n: int, trade_name: str) -> _Buyer:
     city, province, area = rng.choice(CITIES)
     data = CustomerIn(
-        code=f"G{n:03d}", name=f"{trade_name}集团有限公司", region=province,
-        industry="holding", payment_terms="net 60", salesperson=rng.choice(SALESPEOPLE),
-        tax_id=_tax_id(rng), contacts=_contacts(rng, f"g{n:03d}", area),
+        code=f"G{n:03d}",
+        name=f"{trade_name}集团有限公司",
+        region=province,
+        industry="holding",
+        payment_terms="net 60",
+        salesperson=rng.choice(SALESPEOPLE),
+        tax_id=_tax_id(rng),
+        contacts=_contacts(rng, f"g{n:03d}", area),
     )
     # Holding companies are not invoiced themselves: their subsidiaries are.
     return _Buyer(data, "prompt", 0.0, 0, None)
@@ -222,10 +267,15 @@ def _domestic(rng: random.Random, code: str, parent: _Buyer | None) -> CustomerI
     trade = parent.data.name.removesuffix("集团有限公司") if parent else rng.choice(TRADE_NAMES)
     suffix = rng.choices(SUFFIXES, SUFFIX_WEIGHTS)[0]
     return CustomerIn(
-        code=code, name=f"{city}{trade}{word}{suffix}",
-        parent_code=parent.data.code if parent else None, industry=industry, region=province,
-        payment_terms=rng.choices(TERMS, TERMS_WEIGHTS)[0], salesperson=rng.choice(SALESPEOPLE),
-        tax_id=_tax_id(rng), contacts=_contacts(rng, code.lower(), area),
+        code=code,
+        name=f"{city}{trade}{word}{suffix}",
+        parent_code=parent.data.code if parent else None,
+        industry=industry,
+        region=province,
+        payment_terms=rng.choices(TERMS, TERMS_WEIGHTS)[0],
+        salesperson=rng.choice(SALESPEOPLE),
+        tax_id=_tax_id(rng),
+        contacts=_contacts(rng, code.lower(), area),
     )
 
 
@@ -233,13 +283,20 @@ def _exporter(rng: random.Random, code: str) -> CustomerIn:
     country, currency, form = rng.choice(EXPORT_MARKETS)
     name = f"{rng.choice(EXPORT_WORDS)} {rng.choice(EXPORT_TRADES)} {form}"
     contact = ContactIn(
-        name=rng.choice(EXPORT_CONTACTS), role="Accounts payable",
-        email=f"ap@{code.lower()}.example.com", is_primary=True,
+        name=rng.choice(EXPORT_CONTACTS),
+        role="Accounts payable",
+        email=f"ap@{code.lower()}.example.com",
+        is_primary=True,
     )
     return CustomerIn(
-        code=code, name=name, industry=rng.choice(INDUSTRIES)[1], country=country,
-        currency=currency, payment_terms=rng.choices(EXPORT_TERMS, EXPORT_TERMS_WEIGHTS)[0],
-        salesperson=rng.choice(SALESPEOPLE), contacts=[contact],
+        code=code,
+        name=name,
+        industry=rng.choice(INDUSTRIES)[1],
+        country=country,
+        currency=currency,
+        payment_terms=rng.choices(EXPORT_TERMS, EXPORT_TERMS_WEIGHTS)[0],
+        salesperson=rng.choice(SALESPEOPLE),
+        contacts=[contact],
     )
 
 
@@ -266,7 +323,8 @@ def _contacts(rng: random.Random, mailbox: str, area: str) -> list[ContactIn]:
                 name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
                 role=CONTACT_ROLES[n] if n else rng.choice(CONTACT_ROLES),
                 email=f"finance{n + 1}@{mailbox}.example.cn",
-                phone=f"+86 {area} {rng.randint(5000_0000, 8999_9999)}", is_primary=n == 0,
+                phone=f"+86 {area} {rng.randint(5000_0000, 8999_9999)}",
+                is_primary=n == 0,
             )
         )
     return people
@@ -296,8 +354,11 @@ def _invoices(rng: random.Random, buyers: list[_Buyer], count: int, today: date)
 def _invoice_in(invoice: _Invoice) -> InvoiceIn:
     buyer = invoice.buyer.data
     return InvoiceIn(
-        external_ref=invoice.ref, customer_ref=buyer.code, issued_on=invoice.issued_on,
-        currency=buyer.currency, amount=Money(invoice.minor, buyer.currency).decimal_string(),
+        external_ref=invoice.ref,
+        customer_ref=buyer.code,
+        issued_on=invoice.issued_on,
+        currency=buyer.currency,
+        amount=Money(invoice.minor, buyer.currency).decimal_string(),
         order_ref=f"SO-{invoice.ref[-6:]}",
     )
 
@@ -323,8 +384,10 @@ def _settle(rng: random.Random, book: _Book, invoice: _Invoice) -> None:
         share = rng.uniform(0.05, 0.2)
         on = invoice.issued_on + timedelta(days=rng.randint(3, 30))
         book.credit(invoice, on, round(invoice.minor * share), "退货 goods returned")
-    if buyer.behaviour == "defaulted" and buyer.stopped_on is not None and (
-        invoice.issued_on > buyer.stopped_on - timedelta(days=120)
+    if (
+        buyer.behaviour == "defaulted"
+        and buyer.stopped_on is not None
+        and (invoice.issued_on > buyer.stopped_on - timedelta(days=120))
     ):
         return  # the debts of its last months are never paid
     method = "bill" if currency == "CNY" and rng.random() < 0.2 else "bank_transfer"
@@ -360,15 +423,62 @@ def _pay_risky(
 
 def _payments(book: _Book) -> list[PaymentIn]:
     payments = []
-    for n, (on, ref, customer, minor, method) in enumerate(sorted(book.payments), start=1):
-        currency = next(c.currency for c in book.credit_notes[:0]) if False else None
-        del currency
-        amount = _decimal(minor, ref, book)
+    for n, (on, ref, customer, money, method) in enumerate(
+        sorted(book.payments, key=lambda p: (p[0], p[1])), start=1
+    ):
+        amount = money.decimal_string()
         payments.append(
             PaymentIn(
-                external_ref=f"RCPT-{n:06d}", customer_ref=customer, received_on=on,
-                currency=amount.currency, amount=amount.decimal_string(), method=method,
-                allocations=[AllocationIn(invoice_ref=ref, amount=amount.decimal_string())],
+                external_ref=f"RCPT-{n:06d}",
+                customer_ref=customer,
+                received_on=on,
+                currency=money.currency,
+                amount=amount,
+                method=method,
+                allocations=[AllocationIn(invoice_ref=ref, amount=amount)],
             )
         )
     return payments
+
+
+def _write_offs(rng: random.Random, planned: list[_Invoice], today: date) -> list[WriteOffIn]:
+    """Defaulted buyers' debts more than a year past due are (mostly) written off."""
+    write_offs = []
+    cutoff = today - timedelta(days=365)
+    for invoice in planned:
+        if invoice.buyer.behaviour != "defaulted" or invoice.remaining <= 0:
+            continue
+        if invoice.due_on >= cutoff or rng.random() >= 0.8:
+            continue
+        on = min(today, invoice.due_on + timedelta(days=365 + rng.randint(0, 90)))
+        write_offs.append(
+            WriteOffIn(
+                external_ref=f"WO-{len(write_offs) + 1:04d}",
+                invoice_ref=invoice.ref,
+                written_off_on=on,
+                reason="买方破产清算 buyer insolvent",
+            )
+        )
+        invoice.remaining = 0
+    return write_offs
+
+
+def _disputes(
+    rng: random.Random, planned: list[_Invoice], written_off: set[str], today: date
+) -> list[DisputeIn]:
+    """A few buyers contest part of an invoice that is still open."""
+    disputes = []
+    for invoice in planned:
+        if invoice.remaining <= 0 or invoice.ref in written_off or rng.random() >= 0.04:
+            continue
+        minor = max(1, round(invoice.remaining * rng.uniform(0.2, 1.0)))
+        currency = invoice.buyer.data.currency
+        disputes.append(
+            DisputeIn(
+                invoice_ref=invoice.ref,
+                amount=Money(minor, currency).decimal_string(),
+                reason=rng.choice(DISPUTE_REASONS),
+                opened_on=min(today, invoice.issued_on + timedelta(days=rng.randint(7, 45))),
+            )
+        )
+    return disputes

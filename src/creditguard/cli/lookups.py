@@ -87,18 +87,24 @@ def balance_out(view: ledger.CustomerBalanceView) -> BalanceOut:
         )
     base = view.base
     totals = BaseTotals(
-        currency=view.base_currency, open=base["open"].decimal_string(),
-        overdue=base["overdue"].decimal_string(), disputed=base["disputed"].decimal_string(),
-        unapplied=base["unapplied"].decimal_string(), net=base["net"].decimal_string(),
+        currency=view.base_currency,
+        open=base["open"].decimal_string(),
+        overdue=base["overdue"].decimal_string(),
+        disputed=base["disputed"].decimal_string(),
+        unapplied=base["unapplied"].decimal_string(),
+        net=base["net"].decimal_string(),
     )
     return BalanceOut(
-        customer_id=view.customer.id, customer_ref=view.customer.code, as_of=view.as_of,
-        currencies=rows, base=totals,
+        customer_id=view.customer.id,
+        customer_ref=view.customer.code,
+        as_of=view.as_of,
+        currencies=rows,
+        base=totals,
     )
 
 
 @customer_app.command("show")
-def customer_show(  # noqa: PLR0913 - the options are the interface
+def customer_show(
     code: Annotated[str, typer.Argument(help="Customer code.")],
     company: CompanyCode,
     as_of: Annotated[
@@ -169,7 +175,9 @@ def _contacts_table(contacts: list[ContactOut], zh: bool) -> Table:
     for contact in contacts:
         star = " *" if contact.is_primary else ""
         table.add_row(
-            Text(contact.name + star), Text(contact.role or "-"), Text(contact.email or "-"),
+            Text(contact.name + star),
+            Text(contact.role or "-"),
+            Text(contact.email or "-"),
             Text(contact.phone or "-"),
         )
     return table
@@ -223,20 +231,28 @@ def customer_list(  # noqa: PLR0913 - the options are the interface
         rows, total = customers.list_page(session, actor, CustomerFilter(status=status), page)
         items = [CustomerOut.model_validate(c, from_attributes=True) for c in rows]
     if as_json:
-        echo_json(PageOut(total=total, limit=limit, offset=offset, items=items).model_dump(mode="json"))
+        echo_json(
+            PageOut(total=total, limit=limit, offset=offset, items=items).model_dump(mode="json")
+        )
         return
     zh = _zh(lang)
     table = Table(title="客户" if zh else "Customers", title_justify="left")
     headers = (
         ("代码", "名称", "行业", "地区", "币种", "付款条件", "状态")
-        if zh else ("Code", "Name", "Industry", "Region", "Currency", "Terms", "Status")
+        if zh
+        else ("Code", "Name", "Industry", "Region", "Currency", "Terms", "Status")
     )
     for header in headers:
         table.add_column(header)
     for c in items:
         table.add_row(
-            Text(c.code), Text(c.name), Text(c.industry or "-"), Text(c.region or c.country),
-            c.currency, Text(c.payment_terms), c.status,
+            Text(c.code),
+            Text(c.name),
+            Text(c.industry or "-"),
+            Text(c.region or c.country),
+            c.currency,
+            Text(c.payment_terms),
+            c.status,
         )
     console = out()
     console.print(table)
@@ -276,7 +292,9 @@ def invoice_list(  # noqa: PLR0913 - the options are the interface
         codes = ledger.customer_codes(session, actor, sorted({r.customer_id for r in rows}))
         items = [invoice_out(r, codes.get(r.customer_id, "")) for r in rows]
     if as_json:
-        echo_json(PageOut(total=total, limit=limit, offset=offset, items=items).model_dump(mode="json"))
+        echo_json(
+            PageOut(total=total, limit=limit, offset=offset, items=items).model_dump(mode="json")
+        )
         return
     print_invoices(items, lang)
     out().print(_page_footer(total, offset, len(items), lang))
@@ -287,14 +305,23 @@ def invoice_out(invoice: Any, customer_ref: str) -> InvoiceOut:
     currency = invoice.currency
     rate = invoice.discount_rate
     return InvoiceOut(
-        id=invoice.id, external_ref=invoice.external_ref, customer_id=invoice.customer_id,
-        customer_ref=customer_ref, issued_on=invoice.issued_on, due_on=invoice.due_on,
-        currency=currency, amount=money(invoice.amount_minor, currency),
+        id=invoice.id,
+        external_ref=invoice.external_ref,
+        customer_id=invoice.customer_id,
+        customer_ref=customer_ref,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        currency=currency,
+        amount=money(invoice.amount_minor, currency),
         open=money(invoice.open_minor, currency),
-        disputed=money(invoice.disputed_minor, currency), status=invoice.status,
-        payment_terms=invoice.payment_terms, discount_rate=None if rate is None else str(rate),
-        discount_until=invoice.discount_until, order_ref=invoice.order_ref,
-        salesperson=invoice.salesperson, description=invoice.description,
+        disputed=money(invoice.disputed_minor, currency),
+        status=invoice.status,
+        payment_terms=invoice.payment_terms,
+        discount_rate=None if rate is None else str(rate),
+        discount_until=invoice.discount_until,
+        order_ref=invoice.order_ref,
+        salesperson=invoice.salesperson,
+        description=invoice.description,
         created_at=invoice.created_at,
     )
 
@@ -311,7 +338,13 @@ def print_invoices(items: list[InvoiceOut], lang: str) -> None:
         table.add_column(header, justify="right" if n in (5, 6) else "left")
     for i in items:
         table.add_row(
-            Text(i.external_ref), Text(i.customer_ref), i.issued_on.isoformat(),
-            i.due_on.isoformat(), i.currency, i.amount, i.open, i.status,
+            Text(i.external_ref),
+            Text(i.customer_ref),
+            i.issued_on.isoformat(),
+            i.due_on.isoformat(),
+            i.currency,
+            i.amount,
+            i.open,
+            i.status,
         )
     out().print(table)

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Self
 
 Locale = str  # "en" or "zh-CN"
 
@@ -173,7 +173,7 @@ class DomainError(Exception):
         super().__init__(self.message("en"))
 
     @classmethod
-    def of(cls, field: str, value: object, code: str, **params: object) -> DomainError:
+    def of(cls, field: str, value: object, code: str, **params: object) -> Self:
         """Build the error from a single problem."""
         return cls([Problem(field, value, code, params)])
 

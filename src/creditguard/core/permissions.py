@@ -38,7 +38,7 @@ OPERATIONS: Final[frozenset[str]] = frozenset().union(*POLICY.values())
 
 
 def is_allowed(role: str, operation: str) -> bool:
-    """True when ``role`` may perform ``operation`` according to :data:`POLICY`."""
+    """Tell whether ``role`` may perform ``operation`` according to :data:`POLICY`."""
     return operation in POLICY.get(role, frozenset())
 
 
@@ -57,5 +57,5 @@ class Actor:
         return f"Actor({self.company_id}, {self.principal!r}, {self.role!r})"
 
     def may(self, operation: str) -> bool:
-        """True when this actor's role allows ``operation``."""
+        """Tell whether this actor's role allows ``operation``."""
         return is_allowed(self.role, operation)

@@ -69,7 +69,7 @@ def list_page(
     return fetch_page(session, stmt, page)
 
 
-def _filtered(company_id: int, f: CustomerFilter) -> Select[tuple[Customer]]:
+def _filtered(company_id: int, f: CustomerFilter) -> Select[Customer]:
     stmt = select(Customer).where(Customer.company_id == company_id)
     for column, value in (
         (Customer.status, f.status),

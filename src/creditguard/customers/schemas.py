@@ -13,14 +13,21 @@ CustomerStatus = Literal["active", "blocked", "closed"]
 
 
 class ContactIn(Strict):
-    name: str = Field(min_length=1, max_length=200, description="Contact person.", examples=["王强"])
+    name: str = Field(
+        min_length=1, max_length=200, description="Contact person.", examples=["王强"]
+    )
     role: str | None = Field(None, max_length=100, description="Job title.", examples=["财务经理"])
     email: str | None = Field(
-        None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$", description="E-mail for statements.",
+        None,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="E-mail for statements.",
         examples=["ap@buyer.example.cn"],
     )
-    phone: str | None = Field(None, max_length=40, description="Phone.", examples=["+86 21 5555 0101"])
-    is_primary: bool = Field(False, description="Receives dunning letters first.")
+    phone: str | None = Field(
+        None, max_length=40, description="Phone.", examples=["+86 21 5555 0101"]
+    )
+    is_primary: bool = Field(default=False, description="Receives dunning letters first.")
 
 
 class ContactOut(BaseModel):
@@ -34,27 +41,51 @@ class ContactOut(BaseModel):
 
 class CustomerIn(Strict):
     code: str = Field(
-        min_length=1, max_length=64, description="The ERP's customer number, unique in the company.",
+        min_length=1,
+        max_length=64,
+        description="The ERP's customer number, unique in the company.",
         examples=["C-10023"],
     )
-    name: str = Field(min_length=1, max_length=200, description="Legal name.", examples=["上海华东机电有限公司"])
-    parent_code: str | None = Field(
-        None, max_length=64, description="Code of the parent (group) customer.", examples=["G-HUADONG"]
+    name: str = Field(
+        min_length=1, max_length=200, description="Legal name.", examples=["上海华东机电有限公司"]
     )
-    industry: str | None = Field(None, max_length=100, description="Industry.", examples=["machinery"])
-    region: str | None = Field(None, max_length=100, description="Region or province.", examples=["Shanghai"])
+    parent_code: str | None = Field(
+        None,
+        max_length=64,
+        description="Code of the parent (group) customer.",
+        examples=["G-HUADONG"],
+    )
+    industry: str | None = Field(
+        None, max_length=100, description="Industry.", examples=["machinery"]
+    )
+    region: str | None = Field(
+        None, max_length=100, description="Region or province.", examples=["Shanghai"]
+    )
     country: str = Field(
-        "CN", min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166 country.",
+        "CN",
+        min_length=2,
+        max_length=2,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 country.",
     )
     currency: str = Field(
-        "CNY", min_length=3, max_length=3, description="Usual invoicing currency (ISO 4217).",
+        "CNY",
+        min_length=3,
+        max_length=3,
+        description="Usual invoicing currency (ISO 4217).",
     )
     payment_terms: str = Field(
-        "net 30", max_length=64, description="Default terms: 'net 30', 'eom 30', '2/10 net 30', '30% 0, 70% 60'.",
+        "net 30",
+        max_length=64,
+        description="Default terms: 'net 30', 'eom 30', '2/10 net 30', '30% 0, 70% 60'.",
     )
-    salesperson: str | None = Field(None, max_length=100, description="Account owner in sales.", examples=["张伟"])
+    salesperson: str | None = Field(
+        None, max_length=100, description="Account owner in sales.", examples=["张伟"]
+    )
     tax_id: str | None = Field(
-        None, max_length=64, description="Unified social credit code or VAT number.",
+        None,
+        max_length=64,
+        description="Unified social credit code or VAT number.",
         examples=["91310000MA1FL0000X"],
     )
     contacts: list[ContactIn] = Field(default_factory=list, description="Contact persons.")
@@ -62,7 +93,9 @@ class CustomerIn(Strict):
 
 class CustomerUpdate(Strict):
     name: str | None = Field(None, min_length=1, max_length=200, description="Legal name.")
-    parent_code: str | None = Field(None, max_length=64, description="Parent (group) customer code.")
+    parent_code: str | None = Field(
+        None, max_length=64, description="Parent (group) customer code."
+    )
     industry: str | None = Field(None, max_length=100, description="Industry.")
     region: str | None = Field(None, max_length=100, description="Region or province.")
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166 country.")

@@ -108,7 +108,10 @@ def _parent(
 
 
 def _check_cycle(
-    session: Session, actor: Actor, customer: Customer, parent: Customer | None,
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    parent: Customer | None,
     problems: list[Problem],
 ) -> None:
     seen: set[int] = set()
@@ -117,14 +120,20 @@ def _check_cycle(
         if node.id == customer.id:
             problems.append(
                 Problem(
-                    "parent_code", parent.code if parent else None, "invalid",
-                    {"reason": "a customer cannot be its own parent or ancestor",
-                     "reason_zh": "客户不能成为自己的上级或上级的上级"},
+                    "parent_code",
+                    parent.code if parent else None,
+                    "invalid",
+                    {
+                        "reason": "a customer cannot be its own parent or ancestor",
+                        "reason_zh": "客户不能成为自己的上级或上级的上级",
+                    },
                 )
             )
             return
         seen.add(node.id)
-        node = None if node.parent_id is None else repo.get(session, actor.company_id, node.parent_id)
+        node = (
+            None if node.parent_id is None else repo.get(session, actor.company_id, node.parent_id)
+        )
 
 
 def list_page(
@@ -137,7 +146,9 @@ def add_contact(
     session: Session, actor: Actor, customer: Customer, data: ContactIn, clock: Clock
 ) -> Contact:
     contact = Contact(
-        company_id=actor.company_id, customer_id=customer.id, **data.model_dump(),
+        company_id=actor.company_id,
+        customer_id=customer.id,
+        **data.model_dump(),
         created_at=clock.now(),
     )
     session.add(contact)

@@ -20,7 +20,9 @@ class PageRequest:
 
 
 def order_by(
-    stmt: Select[Any], sort: str | None, columns: Mapping[str, InstrumentedAttribute[Any]],
+    stmt: Select[Any],
+    sort: str | None,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
     default: str,
 ) -> Select[Any]:
     """Apply ``sort`` ("name", "-issued_on") if it names a whitelisted column."""
@@ -30,7 +32,9 @@ def order_by(
     column = columns.get(name)
     if column is None:
         raise invalid(
-            "sort", spec, "invalid",
+            "sort",
+            spec,
+            "invalid",
             reason=f"sort by one of {', '.join(sorted(columns))} (prefix '-' for descending)",
             reason_zh=f"排序字段须为 {', '.join(sorted(columns))} 之一（前缀 '-' 表示降序）",
         )

@@ -31,7 +31,9 @@ def get_user_by_email(session: Session, company_id: int, email: str) -> User | N
 
 
 def list_users(session: Session, company_id: int) -> list[User]:
-    return list(session.scalars(select(User).where(User.company_id == company_id).order_by(User.id)))
+    return list(
+        session.scalars(select(User).where(User.company_id == company_id).order_by(User.id))
+    )
 
 
 def get_token(session: Session, token_hash: bytes) -> tuple[AuthToken, User] | None:

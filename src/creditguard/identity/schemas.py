@@ -18,17 +18,29 @@ class Strict(BaseModel):
 
 class CompanyIn(Strict):
     code: str = Field(
-        min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$",
-        description="Short unique code of the company (tenant).", examples=["ACME"],
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Short unique code of the company (tenant).",
+        examples=["ACME"],
     )
-    name: str = Field(min_length=1, max_length=200, description="Legal name.", examples=["Acme Trading Co."])
+    name: str = Field(
+        min_length=1, max_length=200, description="Legal name.", examples=["Acme Trading Co."]
+    )
     base_currency: str = Field(
-        "CNY", min_length=3, max_length=3, description="ISO 4217 currency of totals.", examples=["CNY"]
+        "CNY",
+        min_length=3,
+        max_length=3,
+        description="ISO 4217 currency of totals.",
+        examples=["CNY"],
     )
     timezone: str = Field("Asia/Shanghai", description="IANA time zone of business dates.")
     locale: Literal["zh-CN", "en"] = Field("zh-CN", description="Language of letters and screens.")
     country: str = Field(
-        "CN", min_length=2, max_length=2, description="ISO 3166 country: the business calendar.",
+        "CN",
+        min_length=2,
+        max_length=2,
+        description="ISO 3166 country: the business calendar.",
     )
 
 
@@ -44,11 +56,21 @@ class CompanyOut(BaseModel):
 
 class UserIn(Strict):
     email: str = Field(
-        min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$",
-        description="Login e-mail, unique in the company.", examples=["li.na@example.cn"],
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="Login e-mail, unique in the company.",
+        examples=["li.na@example.cn"],
     )
-    display_name: str = Field(min_length=1, max_length=200, description="Name shown on screens.", examples=["李娜"])
-    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.", examples=["correct horse battery"])
+    display_name: str = Field(
+        min_length=1, max_length=200, description="Name shown on screens.", examples=["李娜"]
+    )
+    password: str = Field(
+        min_length=10,
+        max_length=200,
+        description="At least 10 characters.",
+        examples=["correct horse battery"],
+    )
     role: Role = Field(description="What the user may do.", examples=["collector"])
 
 
@@ -75,7 +97,9 @@ class TokenOut(BaseModel):
 
 
 class ApiKeyIn(Strict):
-    name: str = Field(min_length=1, max_length=100, description="What the key is for.", examples=["SAP B1 sync"])
+    name: str = Field(
+        min_length=1, max_length=100, description="What the key is for.", examples=["SAP B1 sync"]
+    )
     role: Role = Field("erp_client", description="Role the key acts with.")
 
 

@@ -37,7 +37,10 @@ def create_company(session: Session, data: CompanyIn, clock: Clock) -> Company:
         ZoneInfo(data.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise invalid(
-            "timezone", data.timezone, "invalid", reason="unknown IANA time zone",
+            "timezone",
+            data.timezone,
+            "invalid",
+            reason="unknown IANA time zone",
             reason_zh="未知的 IANA 时区",
         ) from None
     if repo.get_company_by_code(session, data.code) is not None:
@@ -92,8 +95,13 @@ class LoginPolicy:
 
 
 def login(
-    session: Session, *, company_code: str, email: str, password: str,
-    clock: Clock, policy: LoginPolicy,
+    session: Session,
+    *,
+    company_code: str,
+    email: str,
+    password: str,
+    clock: Clock,
+    policy: LoginPolicy,
 ) -> IssuedToken | LoginRefused:
     """Check a password; after ``max_failures`` wrong ones the account is locked for a while."""
     now = clock.now()
@@ -116,8 +124,11 @@ def login(
     token = "cgt_" + secrets.token_urlsafe(32)
     session.add(
         AuthToken(
-            company_id=user.company_id, user_id=user.id, token_hash=digest(token),
-            created_at=now, expires_at=now + policy.ttl,
+            company_id=user.company_id,
+            user_id=user.id,
+            token_hash=digest(token),
+            created_at=now,
+            expires_at=now + policy.ttl,
         )
     )
     session.flush()
@@ -155,8 +166,12 @@ def create_api_key(
     if any(k.name == data.name for k in repo.list_api_keys(session, company_id)):
         raise Conflict([Problem("name", data.name, "duplicate", {"kind": "api key"})])
     key = ApiKey(
-        company_id=company_id, name=data.name, prefix=secret[:12], key_hash=digest(secret),
-        role=data.role, created_at=clock.now(),
+        company_id=company_id,
+        name=data.name,
+        prefix=secret[:12],
+        key_hash=digest(secret),
+        role=data.role,
+        created_at=clock.now(),
     )
     session.add(key)
     session.flush()
@@ -205,7 +220,9 @@ class IdempotentRequest:
     fingerprint: bytes
 
 
-def claim(engine: Engine, request: IdempotentRequest, clock: Clock, stale: timedelta) -> Claim | Replay:
+def claim(
+    engine: Engine, request: IdempotentRequest, clock: Clock, stale: timedelta
+) -> Claim | Replay:
     """Claim ``key`` in a transaction of its own; tell whether to run, replay or refuse."""
     lease = secrets.randbits(62)
     now = clock.now()
@@ -215,9 +232,15 @@ def claim(engine: Engine, request: IdempotentRequest, clock: Clock, stale: timed
             record_id = session.execute(
                 insert(IdempotencyRecord)
                 .values(
-                    company_id=actor.company_id, principal=actor.principal, key=request.key,
-                    request_hash=request.fingerprint, method=request.method, path=request.path,
-                    state="in_flight", created_at=now, lease=lease,
+                    company_id=actor.company_id,
+                    principal=actor.principal,
+                    key=request.key,
+                    request_hash=request.fingerprint,
+                    method=request.method,
+                    path=request.path,
+                    state="in_flight",
+                    created_at=now,
+                    lease=lease,
                 )
                 .returning(IdempotencyRecord.id)
             ).scalar_one()
@@ -232,8 +255,12 @@ def claim(engine: Engine, request: IdempotentRequest, clock: Clock, stale: timed
 
 
 def _existing(
-    session: Session, record: IdempotencyRecord, request: IdempotentRequest,
-    lease: int, stale_before: datetime, now: datetime,
+    session: Session,
+    record: IdempotencyRecord,
+    request: IdempotentRequest,
+    lease: int,
+    stale_before: datetime,
+    now: datetime,
 ) -> Claim | Replay:
     if record.request_hash != request.fingerprint:
         raise invalid("Idempotency-Key", request.key, "idempotency_mismatch")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,10 +50,15 @@ ENTRY_TYPES: Mapping[str, type[Entry]] = {
 
 def get_entry(session: Session, company_id: int, kind: str, entry_id: int) -> Entry | None:
     model = ENTRY_TYPES[kind]
-    return session.scalar(select(model).where(model.company_id == company_id, model.id == entry_id))
+    found = session.scalar(
+        select(model).where(model.company_id == company_id, model.id == entry_id)
+    )
+    return cast("Entry | None", found)
 
 
-def existing_refs(session: Session, model: type[Entry], company_id: int, refs: Sequence[str]) -> set[str]:
+def existing_refs(
+    session: Session, model: type[Entry], company_id: int, refs: Sequence[str]
+) -> set[str]:
     found: set[str] = set()
     column = model.external_ref  # type: ignore[union-attr]
     for start in range(0, len(refs), 900):
@@ -76,14 +81,17 @@ def invoices_by_refs(session: Session, company_id: int, refs: Iterable[str]) -> 
     for start in range(0, len(wanted), 900):
         for invoice in session.scalars(
             select(Invoice).where(
-                Invoice.company_id == company_id, Invoice.external_ref.in_(wanted[start : start + 900])
+                Invoice.company_id == company_id,
+                Invoice.external_ref.in_(wanted[start : start + 900]),
             )
         ):
             found[invoice.external_ref] = invoice
     return found
 
 
-def insert_returning_ids(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[int]:
+def insert_returning_ids(
+    session: Session, model: type[Any], rows: Sequence[dict[str, Any]]
+) -> list[int]:
     if not rows:
         return []
     result = session.execute(
@@ -94,7 +102,7 @@ def insert_returning_ids(session: Session, model: type[Any], rows: Sequence[dict
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-            session.execute(insert(model), list(rows))
+        session.execute(insert(model), list(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +119,22 @@ class OpenInstalment:
 
 
 def open_instalments(
-    session: Session, company_id: int, customer_id: int, currency: str,
+    session: Session,
+    company_id: int,
+    customer_id: int,
+    currency: str,
     invoice_ids: Sequence[int] | None = None,
 ) -> list[OpenInstalment]:
     stmt = (
         select(
-            Instalment.id, Instalment.invoice_id, Invoice.external_ref, Instalment.seq,
-            Instalment.due_on, Invoice.issued_on, Instalment.open_minor, Invoice.open_minor,
+            Instalment.id,
+            Instalment.invoice_id,
+            Invoice.external_ref,
+            Instalment.seq,
+            Instalment.due_on,
+            Invoice.issued_on,
+            Instalment.open_minor,
+            Invoice.open_minor,
             Invoice.disputed_minor,
         )
         .join(Invoice, Invoice.id == Instalment.invoice_id)
@@ -163,7 +180,9 @@ def add_to_instalment(session: Session, instalment_id: int, delta: int) -> None:
     )
 
 
-def add_to_invoice(session: Session, invoice_id: int, *, open_delta: int = 0, disputed_delta: int = 0) -> None:
+def add_to_invoice(
+    session: Session, invoice_id: int, *, open_delta: int = 0, disputed_delta: int = 0
+) -> None:
     session.execute(
         update(Invoice)
         .where(Invoice.id == invoice_id)
@@ -175,25 +194,36 @@ def add_to_invoice(session: Session, invoice_id: int, *, open_delta: int = 0, di
 
 
 def net_applications(
-    session: Session, company_id: int, *, source_kind: str | None = None,
-    source_id: int | None = None, invoice_id: int | None = None,
+    session: Session,
+    company_id: int,
+    *,
+    source_kind: str | None = None,
+    source_id: int | None = None,
+    invoice_id: int | None = None,
 ) -> list[tuple[str, int, int, int, int]]:
     """Live applications: (source_kind, source_id, invoice_id, instalment_id, net amount > 0)."""
     stmt = (
         select(
-            Application.source_kind, Application.source_id, Application.invoice_id,
-            Application.instalment_id, func.sum(Application.amount_minor),
+            Application.source_kind,
+            Application.source_id,
+            Application.invoice_id,
+            Application.instalment_id,
+            func.sum(Application.amount_minor),
         )
         .where(Application.company_id == company_id)
         .group_by(
-            Application.source_kind, Application.source_id, Application.invoice_id,
+            Application.source_kind,
+            Application.source_id,
+            Application.invoice_id,
             Application.instalment_id,
         )
         .having(func.sum(Application.amount_minor) != 0)
         .order_by(Application.instalment_id)
     )
     if source_kind is not None:
-        stmt = stmt.where(Application.source_kind == source_kind, Application.source_id == source_id)
+        stmt = stmt.where(
+            Application.source_kind == source_kind, Application.source_id == source_id
+        )
     if invoice_id is not None:
         stmt = stmt.where(Application.invoice_id == invoice_id)
     return [(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(stmt)]
@@ -238,22 +268,31 @@ def bump_balances(
     zero = dict.fromkeys(BALANCE_FIELDS, 0)
     session.execute(
         insert(CustomerBalance).on_conflict_do_nothing(index_elements=["customer_id", "currency"]),
-        [{"company_id": company_id, "customer_id": c, "currency": cur, "version": 0} | zero
-         for c, cur in keys],
+        [
+            {"company_id": company_id, "customer_id": c, "currency": cur, "version": 0} | zero
+            for c, cur in keys
+        ],
     )
-    table = CustomerBalance.__table__
-    values: dict[Any, Any] = {name: table.c[name] + bindparam(f"d_{name}") for name in BALANCE_FIELDS}
+    table = cast(Table, CustomerBalance.__table__)
+    values: dict[Any, Any] = {
+        name: table.c[name] + bindparam(f"d_{name}") for name in BALANCE_FIELDS
+    }
     values["version"] = table.c.version + 1
     stmt = (
         update(table)
-        .where(table.c.customer_id == bindparam("k_customer"), table.c.currency == bindparam("k_currency"))
+        .where(
+            table.c.customer_id == bindparam("k_customer"),
+            table.c.currency == bindparam("k_currency"),
+        )
         .values(values)
     )
     session.execute(
         stmt,
-        [{"k_customer": c, "k_currency": cur}
-         | {f"d_{name}": int(deltas[(c, cur)].get(name, 0)) for name in BALANCE_FIELDS}
-         for c, cur in keys],
+        [
+            {"k_customer": c, "k_currency": cur}
+            | {f"d_{name}": int(deltas[(c, cur)].get(name, 0)) for name in BALANCE_FIELDS}
+            for c, cur in keys
+        ],
     )
 
 
@@ -261,13 +300,17 @@ def balances(session: Session, company_id: int, customer_id: int) -> list[Custom
     return list(
         session.scalars(
             select(CustomerBalance)
-            .where(CustomerBalance.company_id == company_id, CustomerBalance.customer_id == customer_id)
+            .where(
+                CustomerBalance.company_id == company_id, CustomerBalance.customer_id == customer_id
+            )
             .order_by(CustomerBalance.currency)
         )
     )
 
 
-def overdue_by_currency(session: Session, company_id: int, customer_id: int, as_of: date) -> dict[str, int]:
+def overdue_by_currency(
+    session: Session, company_id: int, customer_id: int, as_of: date
+) -> dict[str, int]:
     rows = session.execute(
         select(Instalment.currency, func.sum(Instalment.open_minor))
         .join(Invoice, Invoice.id == Instalment.invoice_id)
@@ -286,23 +329,43 @@ def overdue_by_currency(session: Session, company_id: int, customer_id: int, as_
 # --- lists ---
 
 SORTS: Mapping[type[Any], Mapping[str, Any]] = {
-    Invoice: {"id": Invoice.id, "issued_on": Invoice.issued_on, "due_on": Invoice.due_on,
-              "external_ref": Invoice.external_ref, "amount": Invoice.amount_minor,
-              "open": Invoice.open_minor},
-    Payment: {"id": Payment.id, "received_on": Payment.received_on,
-              "external_ref": Payment.external_ref, "amount": Payment.amount_minor},
-    CreditNote: {"id": CreditNote.id, "issued_on": CreditNote.issued_on,
-                 "external_ref": CreditNote.external_ref, "amount": CreditNote.amount_minor},
-    WriteOff: {"id": WriteOff.id, "written_off_on": WriteOff.written_off_on,
-               "amount": WriteOff.amount_minor},
+    Invoice: {
+        "id": Invoice.id,
+        "issued_on": Invoice.issued_on,
+        "due_on": Invoice.due_on,
+        "external_ref": Invoice.external_ref,
+        "amount": Invoice.amount_minor,
+        "open": Invoice.open_minor,
+    },
+    Payment: {
+        "id": Payment.id,
+        "received_on": Payment.received_on,
+        "external_ref": Payment.external_ref,
+        "amount": Payment.amount_minor,
+    },
+    CreditNote: {
+        "id": CreditNote.id,
+        "issued_on": CreditNote.issued_on,
+        "external_ref": CreditNote.external_ref,
+        "amount": CreditNote.amount_minor,
+    },
+    WriteOff: {
+        "id": WriteOff.id,
+        "written_off_on": WriteOff.written_off_on,
+        "amount": WriteOff.amount_minor,
+    },
     Dispute: {"id": Dispute.id, "opened_on": Dispute.opened_on, "amount": Dispute.amount_minor},
     Reversal: {"id": Reversal.id, "reversed_on": Reversal.reversed_on},
 }
 
 
 def list_page(
-    session: Session, model: type[Any], company_id: int, filters: Mapping[str, Any],
-    page: PageRequest, default_sort: str,
+    session: Session,
+    model: type[Any],
+    company_id: int,
+    filters: Mapping[str, Any],
+    page: PageRequest,
+    default_sort: str,
 ) -> tuple[list[Any], int]:
     stmt: Select[Any] = select(model).where(model.company_id == company_id)
     for name, value in filters.items():
@@ -330,9 +393,13 @@ def invoice_refs(session: Session, company_id: int, ids: Iterable[int]) -> dict[
     return {row[0]: row[1] for row in rows}
 
 
-def add_unapplied(session: Session, model: type[Payment] | type[CreditNote], entry_id: int, delta: int) -> None:
+def add_unapplied(
+    session: Session, model: type[Payment] | type[CreditNote], entry_id: int, delta: int
+) -> None:
     session.execute(
-        update(model).where(model.id == entry_id).values(unapplied_minor=model.unapplied_minor + delta)
+        update(model)
+        .where(model.id == entry_id)
+        .values(unapplied_minor=model.unapplied_minor + delta)
     )
 
 
@@ -347,7 +414,9 @@ def set_invoice_open(session: Session, invoice: Invoice, *, live: bool) -> None:
     invoice.status = "open" if live else "reversed"
 
 
-def applications_of_reversal(session: Session, company_id: int, reversal_id: int) -> list[Application]:
+def applications_of_reversal(
+    session: Session, company_id: int, reversal_id: int
+) -> list[Application]:
     return list(
         session.scalars(
             select(Application)

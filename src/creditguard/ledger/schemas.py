@@ -12,7 +12,8 @@ from creditguard.identity.schemas import Strict
 Amount = Annotated[
     str,
     Field(
-        pattern=r"^-?[0-9]+(\.[0-9]+)?$", max_length=32,
+        pattern=r"^-?[0-9]+(\.[0-9]+)?$",
+        max_length=32,
         description="Decimal string in the currency's units, e.g. '1234.50' (never a float).",
         examples=["1234.50"],
     ),
@@ -29,9 +30,21 @@ TargetKind = Literal["invoice", "payment", "credit_note", "write_off", "reversal
 
 
 class InvoiceLineIn(Strict):
-    description: str = Field(min_length=1, max_length=500, description="What was sold.", examples=["伺服电机 SM-200"])
-    quantity: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=32, description="Quantity (decimal string).", examples=["10"])
-    unit_price: str = Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", max_length=32, description="Price per unit (decimal string).", examples=["123.45"])
+    description: str = Field(
+        min_length=1, max_length=500, description="What was sold.", examples=["伺服电机 SM-200"]
+    )
+    quantity: str = Field(
+        pattern=r"^[0-9]+(\.[0-9]+)?$",
+        max_length=32,
+        description="Quantity (decimal string).",
+        examples=["10"],
+    )
+    unit_price: str = Field(
+        pattern=r"^-?[0-9]+(\.[0-9]+)?$",
+        max_length=32,
+        description="Price per unit (decimal string).",
+        examples=["123.45"],
+    )
     amount: Amount
 
 
@@ -42,24 +55,38 @@ class InstalmentIn(Strict):
 
 class InvoiceIn(Strict):
     external_ref: Ref = Field(examples=["INV-2026-000123"])
-    customer_ref: str = Field(min_length=1, max_length=64, description="Customer code.", examples=["C-10023"])
+    customer_ref: str = Field(
+        min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
+    )
     issued_on: date = Field(description="Invoice date.", examples=["2026-11-02"])
     currency: Currency
     amount: Amount
     payment_terms: str | None = Field(
-        None, max_length=64,
-        description="Terms ('net 30', 'eom 30', '2/10 net 30', '30% 0, 70% 60'); the customer's by default.",
+        None,
+        max_length=64,
+        description="Terms ('net 30', 'eom 30', '2/10 net 30', '30% 0, 70% 60'); "
+        "the customer's by default.",
         examples=["2/10 net 30"],
     )
-    due_on: date | None = Field(None, description="Due date set by the ERP; overrides the terms' date.")
-    instalments: list[InstalmentIn] | None = Field(
-        None, max_length=120, description="Explicit schedule; amounts must add up to the amount.",
+    due_on: date | None = Field(
+        None, description="Due date set by the ERP; overrides the terms' date."
     )
-    order_ref: str | None = Field(None, max_length=64, description="Sales order reference.", examples=["SO-88120"])
-    salesperson: str | None = Field(None, max_length=100, description="Salesperson; the customer's by default.")
+    instalments: list[InstalmentIn] | None = Field(
+        None,
+        max_length=120,
+        description="Explicit schedule; amounts must add up to the amount.",
+    )
+    order_ref: str | None = Field(
+        None, max_length=64, description="Sales order reference.", examples=["SO-88120"]
+    )
+    salesperson: str | None = Field(
+        None, max_length=100, description="Salesperson; the customer's by default."
+    )
     description: str | None = Field(None, max_length=500, description="Free text.")
     lines: list[InvoiceLineIn] = Field(
-        default_factory=list, max_length=1000, description="Optional lines; they must add up to the amount.",
+        default_factory=list,
+        max_length=1000,
+        description="Optional lines; they must add up to the amount.",
     )
 
 
@@ -103,7 +130,9 @@ class InvoiceOut(BaseModel):
     salesperson: str | None = Field(description="Salesperson.")
     description: str | None = Field(description="Free text.")
     created_at: datetime = Field(description="When it was posted (UTC).")
-    instalments: list[InstalmentOut] | None = Field(None, description="Schedule (detail view only).")
+    instalments: list[InstalmentOut] | None = Field(
+        None, description="Schedule (detail view only)."
+    )
     lines: list[InvoiceLineOut] | None = Field(None, description="Lines (detail view only).")
 
 
@@ -114,31 +143,47 @@ class BatchOut(BaseModel):
 
 
 class AllocationIn(Strict):
-    invoice_ref: str = Field(min_length=1, max_length=64, description="Invoice to settle.", examples=["INV-2026-000123"])
+    invoice_ref: str = Field(
+        min_length=1, max_length=64, description="Invoice to settle.", examples=["INV-2026-000123"]
+    )
     amount: Amount
 
 
 class PaymentIn(Strict):
     external_ref: Ref = Field(examples=["RCPT-2026-0042"])
-    customer_ref: str = Field(min_length=1, max_length=64, description="Customer code.", examples=["C-10023"])
+    customer_ref: str = Field(
+        min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
+    )
     received_on: date = Field(description="Value date of the receipt.", examples=["2026-11-20"])
     currency: Currency
     amount: Amount
-    method: str | None = Field(None, max_length=32, description="bank_transfer, bill, cash, ...", examples=["bank_transfer"])
-    bank_reference: str | None = Field(None, max_length=100, description="Bank statement reference.")
+    method: str | None = Field(
+        None,
+        max_length=32,
+        description="bank_transfer, bill, cash, ...",
+        examples=["bank_transfer"],
+    )
+    bank_reference: str | None = Field(
+        None, max_length=100, description="Bank statement reference."
+    )
     allocations: list[AllocationIn] | None = Field(
-        None, max_length=1000,
+        None,
+        max_length=1000,
         description="Explicit allocation; when absent the cash goes to the oldest due items first.",
     )
     auto_allocate: bool = Field(
-        True, description="With no explicit allocations: apply oldest due first (true) or keep all unapplied (false).",
+        default=True,
+        description="With no explicit allocations: apply oldest due first (true) "
+        "or keep all unapplied (false).",
     )
 
 
 class ApplyIn(Strict):
     applied_on: date = Field(description="Date of the application.", examples=["2026-11-21"])
     allocations: list[AllocationIn] | None = Field(
-        None, max_length=1000, description="Explicit allocation; oldest due first when absent.",
+        None,
+        max_length=1000,
+        description="Explicit allocation; oldest due first when absent.",
     )
 
 
@@ -161,18 +206,30 @@ class PaymentOut(BaseModel):
     method: str | None = Field(description="Payment method.")
     bank_reference: str | None = Field(description="Bank reference.")
     created_at: datetime = Field(description="When it was posted (UTC).")
-    applications: list[ApplicationOut] | None = Field(None, description="Where the cash went (detail view).")
+    applications: list[ApplicationOut] | None = Field(
+        None, description="Where the cash went (detail view)."
+    )
 
 
 class CreditNoteIn(Strict):
     external_ref: Ref = Field(examples=["CN-2026-0007"])
-    customer_ref: str = Field(min_length=1, max_length=64, description="Customer code.", examples=["C-10023"])
+    customer_ref: str = Field(
+        min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
+    )
     issued_on: date = Field(description="Credit note date.", examples=["2026-11-15"])
     currency: Currency
     amount: Amount
-    reason: str = Field(min_length=1, max_length=500, description="Why the credit was given.", examples=["退货 return of 2 units"])
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why the credit was given.",
+        examples=["退货 return of 2 units"],
+    )
     invoice_ref: str | None = Field(
-        None, max_length=64, description="Invoice to apply it to (up to its undisputed open amount); the rest stays unapplied.",
+        None,
+        max_length=64,
+        description="Invoice to apply it to (up to its undisputed open amount); "
+        "the rest stays unapplied.",
     )
 
 
@@ -192,10 +249,22 @@ class CreditNoteOut(BaseModel):
 
 class WriteOffIn(Strict):
     external_ref: Ref = Field(examples=["WO-2026-0003"])
-    invoice_ref: str = Field(min_length=1, max_length=64, description="Invoice written off.", examples=["INV-2025-000981"])
+    invoice_ref: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Invoice written off.",
+        examples=["INV-2025-000981"],
+    )
     written_off_on: date = Field(description="Date of the write-off.", examples=["2026-11-20"])
-    amount: Amount | None = Field(None, description="Amount; the whole undisputed open amount when absent.")
-    reason: str = Field(min_length=1, max_length=500, description="Why (bankruptcy, settlement, ...).", examples=["买方破产 buyer insolvent"])
+    amount: Amount | None = Field(
+        None, description="Amount; the whole undisputed open amount when absent."
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="Why (bankruptcy, settlement, ...).",
+        examples=["买方破产 buyer insolvent"],
+    )
 
 
 class WriteOffOut(BaseModel):
@@ -212,16 +281,30 @@ class WriteOffOut(BaseModel):
 
 
 class DisputeIn(Strict):
-    invoice_ref: str = Field(min_length=1, max_length=64, description="Invoice disputed.", examples=["INV-2026-000123"])
+    invoice_ref: str = Field(
+        min_length=1, max_length=64, description="Invoice disputed.", examples=["INV-2026-000123"]
+    )
     amount: Amount
-    reason: str = Field(min_length=1, max_length=500, description="What the buyer contests.", examples=["质量问题 quality claim"])
+    reason: str = Field(
+        min_length=1,
+        max_length=500,
+        description="What the buyer contests.",
+        examples=["质量问题 quality claim"],
+    )
     opened_on: date = Field(description="When the dispute was raised.", examples=["2026-11-10"])
 
 
 class DisputeResolveIn(Strict):
-    outcome: Literal["resolved", "rejected"] = Field(description="resolved (settled) or rejected (claim refused).")
+    outcome: Literal["resolved", "rejected"] = Field(
+        description="resolved (settled) or rejected (claim refused)."
+    )
     resolved_on: date = Field(description="Date of the decision.", examples=["2026-11-25"])
-    resolution: str = Field(min_length=1, max_length=500, description="What was decided.", examples=["credit note CN-2026-0007 issued"])
+    resolution: str = Field(
+        min_length=1,
+        max_length=500,
+        description="What was decided.",
+        examples=["credit note CN-2026-0007 issued"],
+    )
 
 
 class DisputeOut(BaseModel):
@@ -242,7 +325,9 @@ class ReversalIn(Strict):
     target_kind: TargetKind = Field(description="What to reverse.", examples=["payment"])
     target_id: int = Field(gt=0, description="Its id.", examples=[42])
     reversed_on: date = Field(description="Date of the reversal.", examples=["2026-11-21"])
-    reason: str = Field(min_length=1, max_length=500, description="Why.", examples=["bounced bank transfer 退票"])
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why.", examples=["bounced bank transfer 退票"]
+    )
 
 
 class ReversalOut(BaseModel):
@@ -252,7 +337,9 @@ class ReversalOut(BaseModel):
     target_id: int = Field(description="Its id.")
     reversed_on: date = Field(description="Date.")
     reason: str = Field(description="Why.")
-    reinstates: bool = Field(description="True when this reverses a reversal, putting the original back.")
+    reinstates: bool = Field(
+        description="True when this reverses a reversal, putting the original back."
+    )
     created_at: datetime = Field(description="Recorded at (UTC).")
 
 

@@ -233,9 +233,7 @@ class CustomerBalance(Base):
     __table_args__ = (CheckConstraint("open_minor >= 0", name="open_nonnegative"),)
 
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("customers.id"), primary_key=True
-    )
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     invoiced_minor: Mapped[int] = mapped_column(Minor, default=0)
     received_minor: Mapped[int] = mapped_column(Minor, default=0)

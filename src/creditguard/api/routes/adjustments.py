@@ -29,31 +29,60 @@ Read = Annotated[Context, Depends(require("ledger:read"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
 
 
-@router.post("/write-offs", response_model=WriteOffOut, status_code=201, summary="Write off (part of) an invoice")
-def post_write_off(body: WriteOffIn, ctx: Annotated[Context, Depends(require("write_offs:write"))]) -> JSONResponse:
-    return run_post(ctx, "/write-offs", body,
-                    lambda s: presenters.write_off(service.post_write_off(s, ctx.actor, body, ctx.clock)))
+@router.post(
+    "/write-offs",
+    response_model=WriteOffOut,
+    status_code=201,
+    summary="Write off (part of) an invoice",
+)
+def post_write_off(
+    body: WriteOffIn, ctx: Annotated[Context, Depends(require("write_offs:write"))]
+) -> JSONResponse:
+    return run_post(
+        ctx,
+        "/write-offs",
+        body,
+        lambda s: presenters.write_off(service.post_write_off(s, ctx.actor, body, ctx.clock)),
+    )
 
 
 @router.get("/write-offs", response_model=Page[WriteOffOut], summary="List write-offs")
 def list_write_offs(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[WriteOffOut]:
     with ctx.db.read() as session:
-        rows, total = service.list_page(session, ctx.actor, "write_off", {"customer_id": customer_id}, page)
-        return Page[WriteOffOut](items=[presenters.write_off(r) for r in rows], total=total,
-                                 limit=page.limit, offset=page.offset)
+        rows, total = service.list_page(
+            session, ctx.actor, "write_off", {"customer_id": customer_id}, page
+        )
+        return Page[WriteOffOut](
+            items=[presenters.write_off(r) for r in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 @router.get("/write-offs/{write_off_id}", response_model=WriteOffOut, summary="One write-off")
 def get_write_off(write_off_id: int, ctx: Read) -> WriteOffOut:
     with ctx.db.read() as session:
-        return presenters.write_off(service.get_entry(session, ctx.actor, "write_off", write_off_id))
+        return presenters.write_off(
+            service.get_entry(session, ctx.actor, "write_off", write_off_id)
+        )
 
 
-@router.post("/disputes", response_model=DisputeOut, status_code=201,
-             summary="Put part of an invoice in dispute (excluded from dunning)")
-def open_dispute(body: DisputeIn, ctx: Annotated[Context, Depends(require("disputes:write"))]) -> JSONResponse:
-    return run_post(ctx, "/disputes", body,
-                    lambda s: presenters.dispute(service.open_dispute(s, ctx.actor, body, ctx.clock)))
+@router.post(
+    "/disputes",
+    response_model=DisputeOut,
+    status_code=201,
+    summary="Put part of an invoice in dispute (excluded from dunning)",
+)
+def open_dispute(
+    body: DisputeIn, ctx: Annotated[Context, Depends(require("disputes:write"))]
+) -> JSONResponse:
+    return run_post(
+        ctx,
+        "/disputes",
+        body,
+        lambda s: presenters.dispute(service.open_dispute(s, ctx.actor, body, ctx.clock)),
+    )
 
 
 @router.get("/disputes", response_model=Page[DisputeOut], summary="List disputes")
@@ -62,9 +91,14 @@ def list_disputes(
 ) -> Page[DisputeOut]:
     with ctx.db.read() as session:
         rows, total = service.list_page(
-            session, ctx.actor, "dispute", {"customer_id": customer_id, "status": status}, page)
-        return Page[DisputeOut](items=[presenters.dispute(r) for r in rows], total=total,
-                                limit=page.limit, offset=page.offset)
+            session, ctx.actor, "dispute", {"customer_id": customer_id, "status": status}, page
+        )
+        return Page[DisputeOut](
+            items=[presenters.dispute(r) for r in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 @router.get("/disputes/{dispute_id}", response_model=DisputeOut, summary="One dispute")
@@ -73,13 +107,25 @@ def get_dispute(dispute_id: int, ctx: Read) -> DisputeOut:
         return presenters.dispute(service.get_dispute(session, ctx.actor, dispute_id))
 
 
-@router.post("/disputes/{dispute_id}/resolution", response_model=DisputeOut, status_code=201,
-             summary="Resolve or reject a dispute")
+@router.post(
+    "/disputes/{dispute_id}/resolution",
+    response_model=DisputeOut,
+    status_code=201,
+    summary="Resolve or reject a dispute",
+)
 def resolve_dispute(
-    dispute_id: int, body: DisputeResolveIn, ctx: Annotated[Context, Depends(require("disputes:write"))]
+    dispute_id: int,
+    body: DisputeResolveIn,
+    ctx: Annotated[Context, Depends(require("disputes:write"))],
 ) -> JSONResponse:
-    return run_post(ctx, f"/disputes/{dispute_id}/resolution", body, lambda s: presenters.dispute(
-        service.resolve_dispute(s, ctx.actor, dispute_id, body, ctx.clock)))
+    return run_post(
+        ctx,
+        f"/disputes/{dispute_id}/resolution",
+        body,
+        lambda s: presenters.dispute(
+            service.resolve_dispute(s, ctx.actor, dispute_id, body, ctx.clock)
+        ),
+    )
 
 
 def _reversal_out(session: Session, ctx: Context, reversal_id: int) -> ReversalOut:
@@ -87,20 +133,35 @@ def _reversal_out(session: Session, ctx: Context, reversal_id: int) -> ReversalO
     return presenters.reversal(found, service.reinstates(session, ctx.actor, found))
 
 
-@router.post("/reversals", response_model=ReversalOut, status_code=201,
-             summary="Reverse a posted entry (or a reversal, which reinstates the original)")
-def reverse(body: ReversalIn, ctx: Annotated[Context, Depends(require("reversals:write"))]) -> JSONResponse:
-    return run_post(ctx, "/reversals", body, lambda s: _reversal_out(
-        s, ctx, service.reverse(s, ctx.actor, body, ctx.clock).id))
+@router.post(
+    "/reversals",
+    response_model=ReversalOut,
+    status_code=201,
+    summary="Reverse a posted entry (or a reversal, which reinstates the original)",
+)
+def reverse(
+    body: ReversalIn, ctx: Annotated[Context, Depends(require("reversals:write"))]
+) -> JSONResponse:
+    return run_post(
+        ctx,
+        "/reversals",
+        body,
+        lambda s: _reversal_out(s, ctx, service.reverse(s, ctx.actor, body, ctx.clock).id),
+    )
 
 
 @router.get("/reversals", response_model=Page[ReversalOut], summary="List reversals")
 def list_reversals(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[ReversalOut]:
     with ctx.db.read() as session:
-        rows, total = service.list_page(session, ctx.actor, "reversal", {"customer_id": customer_id}, page)
+        rows, total = service.list_page(
+            session, ctx.actor, "reversal", {"customer_id": customer_id}, page
+        )
         return Page[ReversalOut](
             items=[presenters.reversal(r, service.reinstates(session, ctx.actor, r)) for r in rows],
-            total=total, limit=page.limit, offset=page.offset)
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 @router.get("/reversals/{reversal_id}", response_model=ReversalOut, summary="One reversal")

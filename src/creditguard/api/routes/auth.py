@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
 from creditguard.api.deps import Context, app_clock, app_db, require
@@ -36,12 +37,17 @@ def login(body: LoginIn, request: Request) -> TokenOut:
     )
     with app_db(request).write() as session:
         outcome = identity.login(
-            session, company_code=body.company, email=body.email, password=body.password,
-            clock=app_clock(request), policy=policy,
+            session,
+            company_code=body.company,
+            email=body.email,
+            password=body.password,
+            clock=app_clock(request),
+            policy=policy,
         )
         if isinstance(outcome, identity.IssuedToken):
-            return TokenOut(access_token=outcome.token, expires_at=outcome.expires_at,
-                            role=outcome.user.role)  # type: ignore[arg-type]
+            return TokenOut(
+                access_token=outcome.token, expires_at=outcome.expires_at, role=outcome.user.role
+            )
     # Refused: the failure counter above has been committed; now say no.
     raise outcome.error()
 
@@ -60,9 +66,15 @@ def list_users(ctx: Annotated[Context, Depends(require("users:manage"))]) -> lis
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Add a user")
-def add_user(body: UserIn, ctx: Annotated[Context, Depends(require("users:manage"))]) -> JSONResponse:
-    return run_post(ctx, "/users", body, lambda s: presenters.user(
-        identity.add_user(s, ctx.actor.company_id, body, ctx.clock)))
+def add_user(
+    body: UserIn, ctx: Annotated[Context, Depends(require("users:manage"))]
+) -> JSONResponse:
+    return run_post(
+        ctx,
+        "/users",
+        body,
+        lambda s: presenters.user(identity.add_user(s, ctx.actor.company_id, body, ctx.clock)),
+    )
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="One user")
@@ -74,18 +86,26 @@ def get_user(user_id: int, ctx: Annotated[Context, Depends(require("users:manage
         return presenters.user(found)
 
 
-@router.post("/api-keys", response_model=ApiKeyOut, status_code=201, summary="Issue an API key (ERP clients)")
-def add_api_key(body: ApiKeyIn, ctx: Annotated[Context, Depends(require("api_keys:manage"))]) -> JSONResponse:
-    def work(session: object) -> ApiKeyOut:
-        key, secret = identity.create_api_key(session, ctx.actor.company_id, body, ctx.clock)  # type: ignore[arg-type]
+@router.post(
+    "/api-keys", response_model=ApiKeyOut, status_code=201, summary="Issue an API key (ERP clients)"
+)
+def add_api_key(
+    body: ApiKeyIn, ctx: Annotated[Context, Depends(require("api_keys:manage"))]
+) -> JSONResponse:
+    def work(session: Session) -> ApiKeyOut:
+        key, secret = identity.create_api_key(session, ctx.actor.company_id, body, ctx.clock)
         out = ApiKeyOut.model_validate(key, from_attributes=True)
         return out.model_copy(update={"key": secret})
 
-    return run_post(ctx, "/api-keys", body, work)  # type: ignore[arg-type]
+    return run_post(ctx, "/api-keys", body, work)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyOut], summary="API keys (secrets never shown again)")
+@router.get(
+    "/api-keys", response_model=list[ApiKeyOut], summary="API keys (secrets never shown again)"
+)
 def list_api_keys(ctx: Annotated[Context, Depends(require("api_keys:manage"))]) -> list[ApiKeyOut]:
     with ctx.db.read() as session:
-        return [ApiKeyOut.model_validate(k, from_attributes=True)
-                for k in identity.list_api_keys(session, ctx.actor.company_id)]
+        return [
+            ApiKeyOut.model_validate(k, from_attributes=True)
+            for k in identity.list_api_keys(session, ctx.actor.company_id)
+        ]

@@ -36,26 +36,47 @@ Paging = Annotated[PageRequest, Depends(page_params)]
 
 @router.post("", response_model=CustomerOut, status_code=201, summary="Create a customer")
 def create(body: CustomerIn, ctx: Write) -> JSONResponse:
-    return run_post(ctx, "/customers", body,
-                    lambda s: presenters.customer(service.create(s, ctx.actor, body, ctx.clock)))
+    return run_post(
+        ctx,
+        "/customers",
+        body,
+        lambda s: presenters.customer(service.create(s, ctx.actor, body, ctx.clock)),
+    )
 
 
 @router.get("", response_model=Page[CustomerOut], summary="List customers")
-def list_customers(  # noqa: PLR0913 - the filters are the interface
-    ctx: Read, page: Paging,
+def list_customers(
+    ctx: Read,
+    page: Paging,
     status: Annotated[CustomerStatus | None, Query(description="Filter by status.")] = None,
-    industry: Annotated[str | None, Query(max_length=100, description="Filter by industry.")] = None,
+    industry: Annotated[
+        str | None, Query(max_length=100, description="Filter by industry.")
+    ] = None,
     region: Annotated[str | None, Query(max_length=100, description="Filter by region.")] = None,
-    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="Filter by country.")] = None,
-    salesperson: Annotated[str | None, Query(max_length=100, description="Filter by salesperson.")] = None,
+    country: Annotated[
+        str | None, Query(pattern=r"^[A-Z]{2}$", description="Filter by country.")
+    ] = None,
+    salesperson: Annotated[
+        str | None, Query(max_length=100, description="Filter by salesperson.")
+    ] = None,
     q: Annotated[str | None, Query(max_length=100, description="Search name or code.")] = None,
 ) -> Page[CustomerOut]:
-    filters = CustomerFilter(status=status, industry=industry, region=region, country=country,
-                             salesperson=salesperson, q=q)
+    filters = CustomerFilter(
+        status=status,
+        industry=industry,
+        region=region,
+        country=country,
+        salesperson=salesperson,
+        q=q,
+    )
     with ctx.db.read() as session:
         rows, total = service.list_page(session, ctx.actor, filters, page)
-        return Page[CustomerOut](items=[presenters.customer(c) for c in rows], total=total,
-                                 limit=page.limit, offset=page.offset)
+        return Page[CustomerOut](
+            items=[presenters.customer(c) for c in rows],
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+        )
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, summary="One customer")
@@ -76,18 +97,33 @@ def contacts(customer_id: int, ctx: Read) -> list[ContactOut]:
         return [presenters.contact(c) for c in service.contacts(session, ctx.actor, customer_id)]
 
 
-@router.post("/{customer_id}/contacts", response_model=ContactOut, status_code=201, summary="Add a contact")
+@router.post(
+    "/{customer_id}/contacts", response_model=ContactOut, status_code=201, summary="Add a contact"
+)
 def add_contact(
     customer_id: int, body: ContactIn, ctx: Annotated[Context, Depends(require("contacts:write"))]
 ) -> JSONResponse:
-    return run_post(ctx, f"/customers/{customer_id}/contacts", body, lambda s: presenters.contact(
-        service.add_contact(s, ctx.actor, service.get(s, ctx.actor, customer_id), body, ctx.clock)))
+    return run_post(
+        ctx,
+        f"/customers/{customer_id}/contacts",
+        body,
+        lambda s: presenters.contact(
+            service.add_contact(
+                s, ctx.actor, service.get(s, ctx.actor, customer_id), body, ctx.clock
+            )
+        ),
+    )
 
 
-@router.get("/{customer_id}/balance", response_model=BalanceOut, summary="Balance, overdue and base totals")
+@router.get(
+    "/{customer_id}/balance", response_model=BalanceOut, summary="Balance, overdue and base totals"
+)
 def balance(
-    customer_id: int, ctx: Annotated[Context, Depends(require("balances:read"))],
-    as_of: Annotated[date | None, Query(description="Business date; today in the company's zone by default.")] = None,
+    customer_id: int,
+    ctx: Annotated[Context, Depends(require("balances:read"))],
+    as_of: Annotated[
+        date | None, Query(description="Business date; today in the company's zone by default.")
+    ] = None,
 ) -> BalanceOut:
     with ctx.db.read() as session:
         if as_of is None:

@@ -47,7 +47,9 @@ def _invoice_out(session: Session, ctx: Context, invoice_id: int) -> InvoiceOut:
 
 
 @router.post("/invoices", response_model=InvoiceOut, status_code=201, summary="Post an invoice")
-def post_invoice(body: InvoiceIn, ctx: Annotated[Context, Depends(require("invoices:write"))]) -> JSONResponse:
+def post_invoice(
+    body: InvoiceIn, ctx: Annotated[Context, Depends(require("invoices:write"))]
+) -> JSONResponse:
     def work(session: Session) -> InvoiceOut:
         posted = service.post_invoices(session, ctx.actor, [body], ctx.clock)
         return _invoice_out(session, ctx, posted.ids[0])
@@ -55,9 +57,15 @@ def post_invoice(body: InvoiceIn, ctx: Annotated[Context, Depends(require("invoi
     return run_post(ctx, "/invoices", body, work)
 
 
-@router.post("/invoices/batch", response_model=BatchOut, status_code=201,
-             summary="Post many invoices, all or nothing")
-def post_batch(body: InvoiceBatchIn, ctx: Annotated[Context, Depends(require("invoices:write"))]) -> JSONResponse:
+@router.post(
+    "/invoices/batch",
+    response_model=BatchOut,
+    status_code=201,
+    summary="Post many invoices, all or nothing",
+)
+def post_batch(
+    body: InvoiceBatchIn, ctx: Annotated[Context, Depends(require("invoices:write"))]
+) -> JSONResponse:
     def work(session: Session) -> BatchOut:
         posted = service.post_invoices(session, ctx.actor, body.invoices, ctx.clock)
         return BatchOut(posted=len(posted.ids), ids=posted.ids, totals=posted.totals)
@@ -66,30 +74,52 @@ def post_batch(body: InvoiceBatchIn, ctx: Annotated[Context, Depends(require("in
 
 
 @router.get("/invoices", response_model=Page[InvoiceOut], summary="List invoices")
-def list_invoices(  # noqa: PLR0913 - the filters are the interface
-    ctx: Read, page: Paging, customer_id: CustomerQ = None,
+def list_invoices(
+    ctx: Read,
+    page: Paging,
+    customer_id: CustomerQ = None,
     status: Annotated[InvoiceStatus | None, Query(description="open, settled or reversed.")] = None,
-    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")] = None,
-    due_from: FromQ = None, due_to: ToQ = None,
+    currency: Annotated[
+        str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
+    ] = None,
+    due_from: FromQ = None,
+    due_to: ToQ = None,
 ) -> Page[InvoiceOut]:
-    filters = {"customer_id": customer_id, "status": status, "currency": currency,
-               "due_on_from": due_from, "due_on_to": due_to}
-    return _page(ctx, "invoice", filters, page, lambda s, rows, codes: [
-        presenters.invoice(r, codes[r.customer_id]) for r in rows])
+    filters = {
+        "customer_id": customer_id,
+        "status": status,
+        "currency": currency,
+        "due_on_from": due_from,
+        "due_on_to": due_to,
+    }
+    return _page(
+        ctx,
+        "invoice",
+        filters,
+        page,
+        lambda s, rows, codes: [presenters.invoice(r, codes[r.customer_id]) for r in rows],
+    )
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoiceOut, summary="One invoice with schedule and lines")
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=InvoiceOut,
+    summary="One invoice with schedule and lines",
+)
 def get_invoice(invoice_id: int, ctx: Read) -> InvoiceOut:
     with ctx.db.read() as session:
         return _invoice_out(session, ctx, invoice_id)
 
 
-def _page(ctx: Context, kind: str, filters: dict[str, Any], page: PageRequest, present: Any) -> Any:
+def _page(
+    ctx: Context, kind: str, filters: dict[str, Any], page: PageRequest, present: Any
+) -> Page[Any]:
     with ctx.db.read() as session:
         rows, total = service.list_page(session, ctx.actor, kind, filters, page)
         codes = service.customer_codes(session, ctx.actor, [r.customer_id for r in rows])
-        return {"items": present(session, rows, codes), "total": total,
-                "limit": page.limit, "offset": page.offset}
+        return Page[Any](
+            items=present(session, rows, codes), total=total, limit=page.limit, offset=page.offset
+        )
 
 
 def _payment_out(session: Session, ctx: Context, payment_id: int) -> PaymentOut:
@@ -98,33 +128,61 @@ def _payment_out(session: Session, ctx: Context, payment_id: int) -> PaymentOut:
     return presenters.payment(p, _code(session, ctx, p.customer_id), apps)
 
 
-@router.post("/payments", response_model=PaymentOut, status_code=201,
-             summary="Post a payment (applied oldest due first, or as allocated)")
-def post_payment(body: PaymentIn, ctx: Annotated[Context, Depends(require("payments:write"))]) -> JSONResponse:
-    return run_post(ctx, "/payments", body, lambda s: _payment_out(
-        s, ctx, service.post_payment(s, ctx.actor, body, ctx.clock).id))
+@router.post(
+    "/payments",
+    response_model=PaymentOut,
+    status_code=201,
+    summary="Post a payment (applied oldest due first, or as allocated)",
+)
+def post_payment(
+    body: PaymentIn, ctx: Annotated[Context, Depends(require("payments:write"))]
+) -> JSONResponse:
+    return run_post(
+        ctx,
+        "/payments",
+        body,
+        lambda s: _payment_out(s, ctx, service.post_payment(s, ctx.actor, body, ctx.clock).id),
+    )
 
 
 @router.get("/payments", response_model=Page[PaymentOut], summary="List payments")
-def list_payments(  # noqa: PLR0913 - the filters are the interface
-    ctx: Read, page: Paging, customer_id: CustomerQ = None,
+def list_payments(
+    ctx: Read,
+    page: Paging,
+    customer_id: CustomerQ = None,
     status: Annotated[EntryStatus | None, Query(description="posted or reversed.")] = None,
-    received_from: FromQ = None, received_to: ToQ = None,
+    received_from: FromQ = None,
+    received_to: ToQ = None,
 ) -> Page[PaymentOut]:
-    filters = {"customer_id": customer_id, "status": status,
-               "received_on_from": received_from, "received_on_to": received_to}
-    return _page(ctx, "payment", filters, page, lambda s, rows, codes: [
-        presenters.payment(r, codes[r.customer_id]) for r in rows])
+    filters = {
+        "customer_id": customer_id,
+        "status": status,
+        "received_on_from": received_from,
+        "received_on_to": received_to,
+    }
+    return _page(
+        ctx,
+        "payment",
+        filters,
+        page,
+        lambda s, rows, codes: [presenters.payment(r, codes[r.customer_id]) for r in rows],
+    )
 
 
-@router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment and where it went")
+@router.get(
+    "/payments/{payment_id}", response_model=PaymentOut, summary="One payment and where it went"
+)
 def get_payment(payment_id: int, ctx: Read) -> PaymentOut:
     with ctx.db.read() as session:
         return _payment_out(session, ctx, payment_id)
 
 
-@router.post("/payments/{payment_id}/applications", response_model=PaymentOut, status_code=201,
-             summary="Apply a payment's unapplied cash")
+@router.post(
+    "/payments/{payment_id}/applications",
+    response_model=PaymentOut,
+    status_code=201,
+    summary="Apply a payment's unapplied cash",
+)
 def apply_payment(
     payment_id: int, body: ApplyIn, ctx: Annotated[Context, Depends(require("payments:write"))]
 ) -> JSONResponse:
@@ -135,7 +193,9 @@ def apply_payment(
     return run_post(ctx, f"/payments/{payment_id}/applications", body, work)
 
 
-@router.post("/credit-notes", response_model=CreditNoteOut, status_code=201, summary="Post a credit note")
+@router.post(
+    "/credit-notes", response_model=CreditNoteOut, status_code=201, summary="Post a credit note"
+)
 def post_credit_note(
     body: CreditNoteIn, ctx: Annotated[Context, Depends(require("credit_notes:write"))]
 ) -> JSONResponse:
@@ -147,9 +207,16 @@ def post_credit_note(
 
 
 @router.get("/credit-notes", response_model=Page[CreditNoteOut], summary="List credit notes")
-def list_credit_notes(ctx: Read, page: Paging, customer_id: CustomerQ = None) -> Page[CreditNoteOut]:
-    return _page(ctx, "credit_note", {"customer_id": customer_id}, page, lambda s, rows, codes: [
-        presenters.credit_note(r, codes[r.customer_id]) for r in rows])
+def list_credit_notes(
+    ctx: Read, page: Paging, customer_id: CustomerQ = None
+) -> Page[CreditNoteOut]:
+    return _page(
+        ctx,
+        "credit_note",
+        {"customer_id": customer_id},
+        page,
+        lambda s, rows, codes: [presenters.credit_note(r, codes[r.customer_id]) for r in rows],
+    )
 
 
 @router.get("/credit-notes/{note_id}", response_model=CreditNoteOut, summary="One credit note")
@@ -159,8 +226,12 @@ def get_credit_note(note_id: int, ctx: Read) -> CreditNoteOut:
         return presenters.credit_note(note, _code(session, ctx, note.customer_id))
 
 
-@router.post("/credit-notes/{note_id}/applications", response_model=CreditNoteOut, status_code=201,
-             summary="Apply a credit note's unapplied credit")
+@router.post(
+    "/credit-notes/{note_id}/applications",
+    response_model=CreditNoteOut,
+    status_code=201,
+    summary="Apply a credit note's unapplied credit",
+)
 def apply_credit_note(
     note_id: int, body: ApplyIn, ctx: Annotated[Context, Depends(require("credit_notes:write"))]
 ) -> JSONResponse:

@@ -23,4 +23,6 @@ def fx_rate(
 ) -> RateOut:
     with ctx.db.read() as session:
         r = service.rate(session, base, quote, on)
-        return RateOut(base=r.base, quote=r.quote, rate=str(r.rate), rate_date=r.rate_date, source=r.source)
+        return RateOut(
+            base=r.base, quote=r.quote, rate=str(r.rate), rate_date=r.rate_date, source=r.source
+        )

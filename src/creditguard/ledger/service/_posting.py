@@ -64,7 +64,9 @@ def instalment_items(rows: Sequence[OpenInstalment], currency: str) -> list[Open
         held[row.invoice_id] -= blocked
         items.append(
             OpenItem(
-                key=row.instalment_id, due_on=row.due_on, issued_on=row.issued_on,
+                key=row.instalment_id,
+                due_on=row.due_on,
+                issued_on=row.issued_on,
                 open=Money(row.open_minor - blocked, currency),
             )
         )
@@ -84,7 +86,7 @@ def place_oldest_first(
 def place_explicit(
     amount: Money, rows: Sequence[OpenInstalment], requested: Sequence[AllocationIn]
 ) -> tuple[list[Placement], Money]:
-    """Validate an explicit allocation by invoice, then spread it over each invoice's instalments."""
+    """Validate an explicit allocation by invoice, then spread it over the instalments."""
     items = instalment_items(rows, amount.currency)
     by_invoice: dict[str, list[OpenItem]] = defaultdict(list)
     invoice_ids: dict[str, int] = {}
@@ -125,7 +127,9 @@ def _requested(
         if item.invoice_ref not in invoice_ids:
             problems.append(
                 Problem(
-                    f"allocations[{i}].invoice_ref", item.invoice_ref, "not_found",
+                    f"allocations[{i}].invoice_ref",
+                    item.invoice_ref,
+                    "not_found",
                     {"kind": "invoice"},
                 )
             )
@@ -142,9 +146,15 @@ class Source:
     currency: str
 
 
-def apply(
-    session: Session, actor: Actor, source: Source, placements: Sequence[Placement],
-    *, on: date, now: datetime, reversal_id: int | None = None,
+def apply(  # noqa: PLR0913 - keyword-only beyond the first four
+    session: Session,
+    actor: Actor,
+    source: Source,
+    placements: Sequence[Placement],
+    *,
+    on: date,
+    now: datetime,
+    reversal_id: int | None = None,
 ) -> int:
     """Record applications (negative ones undo) and move the open amounts; return the total."""
     if not placements:
@@ -154,11 +164,17 @@ def apply(
         Application,
         [
             {
-                "company_id": actor.company_id, "customer_id": source.customer_id,
-                "invoice_id": p.invoice_id, "instalment_id": p.instalment_id,
-                "source_kind": source.kind, "source_id": source.id,
-                "amount_minor": p.amount.minor, "currency": source.currency,
-                "applied_on": on, "reversal_id": reversal_id, "created_at": now,
+                "company_id": actor.company_id,
+                "customer_id": source.customer_id,
+                "invoice_id": p.invoice_id,
+                "instalment_id": p.instalment_id,
+                "source_kind": source.kind,
+                "source_id": source.id,
+                "amount_minor": p.amount.minor,
+                "currency": source.currency,
+                "applied_on": on,
+                "reversal_id": reversal_id,
+                "created_at": now,
             }
             for p in placements
         ],

@@ -1,4 +1,4 @@
-"""Payments and credit notes: posted under the customer's lock, applied oldest due first or as told."""
+"""Payments and credit notes: posted under the customer's lock, applied as told or oldest first."""
 
 from __future__ import annotations
 
@@ -40,13 +40,18 @@ def _positive(text: str, currency: str, field: str = "amount") -> Money:
     return money
 
 
-def _unique(session: Session, actor: Actor, model: type[Payment] | type[CreditNote], ref: str, kind: str) -> None:
+def _unique(
+    session: Session, actor: Actor, model: type[Payment] | type[CreditNote], ref: str, kind: str
+) -> None:
     if repo.existing_refs(session, model, actor.company_id, [ref]):
         raise Conflict([Problem("external_ref", ref, "duplicate", {"kind": kind})])
 
 
 def _placements(
-    session: Session, actor: Actor, customer: Customer, amount: Money,
+    session: Session,
+    actor: Actor,
+    customer: Customer,
+    amount: Money,
     requested: Sequence[AllocationIn] | None,
 ) -> tuple[list[Placement], Money]:
     if requested is not None:
@@ -60,7 +65,7 @@ def _placements(
 
 
 def post_payment(session: Session, actor: Actor, data: PaymentIn, clock: Clock) -> Payment:
-    """Record cash received and apply it (explicitly, or oldest due first); the rest is unapplied."""
+    """Record cash received and apply it (as told, or oldest due first); the rest is unapplied."""
     amount = _positive(data.amount, data.currency)
     customer = _customer(session, actor, data.customer_ref)
     _unique(session, actor, Payment, data.external_ref, "payment")
@@ -69,27 +74,46 @@ def post_payment(session: Session, actor: Actor, data: PaymentIn, clock: Clock) 
         requested = []
     placements, unapplied = _placements(session, actor, customer, amount, requested)
     payment = Payment(
-        company_id=actor.company_id, customer_id=customer.id, external_ref=data.external_ref,
-        received_on=data.received_on, currency=amount.currency, amount_minor=amount.minor,
-        method=data.method, bank_reference=data.bank_reference,
-        unapplied_minor=amount.minor, status="posted", created_at=clock.now(),
+        company_id=actor.company_id,
+        customer_id=customer.id,
+        external_ref=data.external_ref,
+        received_on=data.received_on,
+        currency=amount.currency,
+        amount_minor=amount.minor,
+        method=data.method,
+        bank_reference=data.bank_reference,
+        unapplied_minor=amount.minor,
+        status="posted",
+        created_at=clock.now(),
     )
     session.add(payment)
     session.flush()
     applied = apply(
-        session, actor, Source("payment", payment.id, customer.id, amount.currency), placements,
-        on=data.received_on, now=clock.now(),
+        session,
+        actor,
+        Source("payment", payment.id, customer.id, amount.currency),
+        placements,
+        on=data.received_on,
+        now=clock.now(),
     )
     payment.unapplied_minor = unapplied.minor
     deltas = Deltas()
-    deltas.add(customer.id, amount.currency, received=amount.minor, paid=applied,
-               open=-applied, unapplied=amount.minor - applied)
+    deltas.add(
+        customer.id,
+        amount.currency,
+        received=amount.minor,
+        paid=applied,
+        open=-applied,
+        unapplied=amount.minor - applied,
+    )
     deltas.write(session, actor.company_id)
     session.flush()
     return payment
 
 
-def post_credit_note(session: Session, actor: Actor, data: CreditNoteIn, clock: Clock) -> CreditNote:
+def post_credit_note(
+    session: Session, actor: Actor, data: CreditNoteIn, clock: Clock
+) -> CreditNote:
     """Record a credit note; apply it to the invoice named (up to its undisputed open amount)."""
     amount = _positive(data.amount, data.currency)
     customer = _customer(session, actor, data.customer_ref)
@@ -101,24 +125,43 @@ def post_credit_note(session: Session, actor: Actor, data: CreditNoteIn, clock: 
         if invoice is None or invoice.customer_id != customer.id:
             raise not_found("invoice", data.invoice_ref, "invoice_ref")
         invoice_id = invoice.id
-        rows = repo.open_instalments(session, actor.company_id, customer.id, amount.currency, [invoice.id])
+        rows = repo.open_instalments(
+            session, actor.company_id, customer.id, amount.currency, [invoice.id]
+        )
         placements, _ = place_oldest_first(amount, rows)
     note = CreditNote(
-        company_id=actor.company_id, customer_id=customer.id, external_ref=data.external_ref,
-        issued_on=data.issued_on, currency=amount.currency, amount_minor=amount.minor,
-        reason=data.reason, invoice_id=invoice_id, unapplied_minor=amount.minor,
-        status="posted", created_at=clock.now(),
+        company_id=actor.company_id,
+        customer_id=customer.id,
+        external_ref=data.external_ref,
+        issued_on=data.issued_on,
+        currency=amount.currency,
+        amount_minor=amount.minor,
+        reason=data.reason,
+        invoice_id=invoice_id,
+        unapplied_minor=amount.minor,
+        status="posted",
+        created_at=clock.now(),
     )
     session.add(note)
     session.flush()
     applied = apply(
-        session, actor, Source("credit_note", note.id, customer.id, amount.currency), placements,
-        on=data.issued_on, now=clock.now(),
+        session,
+        actor,
+        Source("credit_note", note.id, customer.id, amount.currency),
+        placements,
+        on=data.issued_on,
+        now=clock.now(),
     )
     note.unapplied_minor = amount.minor - applied
     deltas = Deltas()
-    deltas.add(customer.id, amount.currency, credit_issued=amount.minor, credited=applied,
-               open=-applied, unapplied=amount.minor - applied)
+    deltas.add(
+        customer.id,
+        amount.currency,
+        credit_issued=amount.minor,
+        credited=applied,
+        open=-applied,
+        unapplied=amount.minor - applied,
+    )
     deltas.write(session, actor.company_id)
     session.flush()
     return note
@@ -142,13 +185,19 @@ def apply_unapplied(
     assert customer is not None
     placements, _ = _placements(session, actor, customer, available, data.allocations)
     applied = apply(
-        session, actor, Source(kind, entry.id, entry.customer_id, entry.currency), placements,
-        on=data.applied_on, now=clock.now(),
+        session,
+        actor,
+        Source(kind, entry.id, entry.customer_id, entry.currency),
+        placements,
+        on=data.applied_on,
+        now=clock.now(),
     )
     entry.unapplied_minor -= applied
     deltas = Deltas()
     field = "paid" if kind == "payment" else "credited"
-    deltas.add(entry.customer_id, entry.currency, **{field: applied}, open=-applied, unapplied=-applied)
+    deltas.add(
+        entry.customer_id, entry.currency, **{field: applied}, open=-applied, unapplied=-applied
+    )
     deltas.write(session, actor.company_id)
     session.flush()
     return entry
@@ -156,5 +205,3 @@ def apply_unapplied(
 
 def _state(reason: str, reason_zh: str) -> Conflict:
     return Conflict([Problem("status", None, "state", {"reason": reason, "reason_zh": reason_zh})])
-
-

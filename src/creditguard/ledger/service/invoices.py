@@ -57,8 +57,13 @@ class InvoiceLineValues:
 
 
 def post_invoices(
-    session: Session, actor: Actor, batch: Sequence[InvoiceIn], clock: Clock,
-    calendar: BusinessCalendar | None = None, *, company_calendar: bool = True,
+    session: Session,
+    actor: Actor,
+    batch: Sequence[InvoiceIn],
+    clock: Clock,
+    calendar: BusinessCalendar | None = None,
+    *,
+    company_calendar: bool = True,
 ) -> PostedBatch:
     """Validate every invoice, report every problem, and post all of them or none.
 
@@ -116,7 +121,9 @@ def _check(
     problems: list[Problem] = []
     customer = found.get(item.customer_ref)
     if customer is None:
-        problems.append(Problem(f"{at}customer_ref", item.customer_ref, "not_found", {"kind": "customer"}))
+        problems.append(
+            Problem(f"{at}customer_ref", item.customer_ref, "not_found", {"kind": "customer"})
+        )
     amount = _money(item.amount, item.currency, f"{at}amount", problems)
     terms_text = item.payment_terms or (customer.payment_terms if customer else "net 30")
     terms = _guard(lambda: parse_terms(terms_text, f"{at}payment_terms"), problems)
@@ -176,8 +183,14 @@ def _check_lines(lines: Sequence[tuple[InvoiceLineValues, Money]], amount: Money
     total = Money(sum(m.minor for _, m in lines), amount.currency)
     if total != amount:
         raise InvalidInput(
-            [Problem(f"{at}lines", total.decimal_string(), "lines_do_not_add_up",
-                     {"lines": total.decimal_string(), "amount": amount.decimal_string()})]
+            [
+                Problem(
+                    f"{at}lines",
+                    total.decimal_string(),
+                    "lines_do_not_add_up",
+                    {"lines": total.decimal_string(), "amount": amount.decimal_string()},
+                )
+            ]
         )
 
 
@@ -189,8 +202,14 @@ def _schedule(
     if item.due_on is not None:
         if item.due_on < item.issued_on:
             raise InvalidInput(
-                [Problem(f"{at}due_on", item.due_on.isoformat(), "date_order",
-                         {"other": f"issued_on {item.issued_on.isoformat()}"})]
+                [
+                    Problem(
+                        f"{at}due_on",
+                        item.due_on.isoformat(),
+                        "date_order",
+                        {"other": f"issued_on {item.issued_on.isoformat()}"},
+                    )
+                ]
             )
         return ((item.due_on, amount),)
     parts = instalment_schedule(terms, item.issued_on, amount, calendar)
@@ -205,8 +224,12 @@ def _explicit_schedule(item: InvoiceIn, amount: Money, at: str) -> tuple[tuple[d
         money = _money(part.amount, item.currency, f"{field}amount", problems)
         if part.due_on < item.issued_on:
             problems.append(
-                Problem(f"{field}due_on", part.due_on.isoformat(), "date_order",
-                        {"other": f"issued_on {item.issued_on.isoformat()}"})
+                Problem(
+                    f"{field}due_on",
+                    part.due_on.isoformat(),
+                    "date_order",
+                    {"other": f"issued_on {item.issued_on.isoformat()}"},
+                )
             )
         if money is not None:
             parts.append((part.due_on, money))
@@ -214,8 +237,12 @@ def _explicit_schedule(item: InvoiceIn, amount: Money, at: str) -> tuple[tuple[d
     if not problems and total != amount.minor:
         shown = Money(total, amount.currency).decimal_string()
         problems.append(
-            Problem(f"{at}instalments", shown, "lines_do_not_add_up",
-                    {"lines": shown, "amount": amount.decimal_string()})
+            Problem(
+                f"{at}instalments",
+                shown,
+                "lines_do_not_add_up",
+                {"lines": shown, "amount": amount.decimal_string()},
+            )
         )
     if problems:
         raise InvalidInput(problems)
@@ -224,22 +251,37 @@ def _explicit_schedule(item: InvoiceIn, amount: Money, at: str) -> tuple[tuple[d
 
 def _write(session: Session, actor: Actor, checked: Sequence[_Checked], clock: Clock) -> list[int]:
     now = clock.now()
-    ids = repo.insert_returning_ids(session, Invoice, [_invoice_row(actor, c, now) for c in checked])
+    ids = repo.insert_returning_ids(
+        session, Invoice, [_invoice_row(actor, c, now) for c in checked]
+    )
     instalments: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
     deltas = Deltas()
     for invoice_id, c in zip(ids, checked, strict=True):
         for seq, (due_on, money) in enumerate(c.schedule, start=1):
             instalments.append(
-                {"company_id": actor.company_id, "invoice_id": invoice_id,
-                 "customer_id": c.customer.id, "seq": seq, "due_on": due_on,
-                 "currency": money.currency, "amount_minor": money.minor, "open_minor": money.minor}
+                {
+                    "company_id": actor.company_id,
+                    "invoice_id": invoice_id,
+                    "customer_id": c.customer.id,
+                    "seq": seq,
+                    "due_on": due_on,
+                    "currency": money.currency,
+                    "amount_minor": money.minor,
+                    "open_minor": money.minor,
+                }
             )
         for line_no, (values, money) in enumerate(c.lines, start=1):
             lines.append(
-                {"company_id": actor.company_id, "invoice_id": invoice_id, "line_no": line_no,
-                 "description": values.description, "quantity": values.quantity,
-                 "unit_price": values.unit_price, "amount_minor": money.minor}
+                {
+                    "company_id": actor.company_id,
+                    "invoice_id": invoice_id,
+                    "line_no": line_no,
+                    "description": values.description,
+                    "quantity": values.quantity,
+                    "unit_price": values.unit_price,
+                    "amount_minor": money.minor,
+                }
             )
         deltas.add(c.customer.id, c.amount.currency, invoiced=c.amount.minor, open=c.amount.minor)
     repo.insert_rows(session, Instalment, instalments)

@@ -1,4 +1,4 @@
-"""Reads: balances, entries and lists. Per-customer figures come straight from the running totals."""
+"""Reads: balances, entries, lists. Per-customer figures come from the running totals."""
 
 from __future__ import annotations
 
@@ -46,32 +46,51 @@ class CustomerBalanceView:
     base: dict[str, Money]
 
 
-def customer_balance(session: Session, actor: Actor, customer_id: int, as_of: date) -> CustomerBalanceView:
+def customer_balance(
+    session: Session, actor: Actor, customer_id: int, as_of: date
+) -> CustomerBalanceView:
     customer = customers.get(session, actor.company_id, customer_id)
     if customer is None:
         raise not_found("customer", customer_id)
     company = identity.get_company(session, actor.company_id)
     assert company is not None
     balances = repo.balances(session, actor.company_id, customer.id)
-    overdue = repo.overdue_by_currency(session, actor.company_id, customer.id, as_of) if balances else {}
+    overdue = (
+        repo.overdue_by_currency(session, actor.company_id, customer.id, as_of) if balances else {}
+    )
     rows = [CurrencyFigures(b, overdue.get(b.currency, 0)) for b in balances]
-    base = {name: Money.zero(company.base_currency) for name in ("open", "overdue", "disputed", "unapplied", "net")}
+    base = {
+        name: Money.zero(company.base_currency)
+        for name in ("open", "overdue", "disputed", "unapplied", "net")
+    }
     for row in rows:
         b = row.balance
-        figures = {"open": b.open_minor, "overdue": row.overdue_minor, "disputed": b.disputed_minor,
-                   "unapplied": b.unapplied_minor, "net": b.open_minor - b.unapplied_minor}
+        figures = {
+            "open": b.open_minor,
+            "overdue": row.overdue_minor,
+            "disputed": b.disputed_minor,
+            "unapplied": b.unapplied_minor,
+            "net": b.open_minor - b.unapplied_minor,
+        }
         for name, minor in figures.items():
             if minor:
-                base[name] = base[name] + fx.convert(session, Money(minor, b.currency), company.base_currency, as_of)
+                base[name] = base[name] + fx.convert(
+                    session, Money(minor, b.currency), company.base_currency, as_of
+                )
     return CustomerBalanceView(customer, as_of, company.base_currency, rows, base)
 
 
-def get_invoice(session: Session, actor: Actor, invoice_id: int) -> tuple[Invoice, list[Instalment], list[InvoiceLine]]:
+def get_invoice(
+    session: Session, actor: Actor, invoice_id: int
+) -> tuple[Invoice, list[Instalment], list[InvoiceLine]]:
     invoice = repo.get_entry(session, actor.company_id, "invoice", invoice_id)
     if not isinstance(invoice, Invoice):
         raise not_found("invoice", invoice_id)
-    return (invoice, repo.instalments_of(session, actor.company_id, invoice.id),
-            repo.lines_of(session, actor.company_id, invoice.id))
+    return (
+        invoice,
+        repo.instalments_of(session, actor.company_id, invoice.id),
+        repo.lines_of(session, actor.company_id, invoice.id),
+    )
 
 
 def get_entry(session: Session, actor: Actor, kind: str, entry_id: int) -> Any:
@@ -81,7 +100,9 @@ def get_entry(session: Session, actor: Actor, kind: str, entry_id: int) -> Any:
     return entry
 
 
-def applications_of(session: Session, actor: Actor, kind: str, entry_id: int) -> list[tuple[int, str, int]]:
+def applications_of(
+    session: Session, actor: Actor, kind: str, entry_id: int
+) -> list[tuple[int, str, int]]:
     """Net amounts a payment or credit note has applied, per invoice: (id, ref, minor)."""
     per_invoice: dict[int, int] = {}
     for _, _, invoice_id, _, amount in repo.net_applications(
@@ -93,19 +114,29 @@ def applications_of(session: Session, actor: Actor, kind: str, entry_id: int) ->
 
 
 MODELS: Mapping[str, type[Any]] = {
-    "invoice": Invoice, "payment": Payment, "credit_note": CreditNote,
-    "write_off": WriteOff, "dispute": Dispute, "reversal": Reversal,
+    "invoice": Invoice,
+    "payment": Payment,
+    "credit_note": CreditNote,
+    "write_off": WriteOff,
+    "dispute": Dispute,
+    "reversal": Reversal,
 }
 DEFAULT_SORT = {
-    "invoice": "-issued_on", "payment": "-received_on", "credit_note": "-issued_on",
-    "write_off": "-written_off_on", "dispute": "-opened_on", "reversal": "-reversed_on",
+    "invoice": "-issued_on",
+    "payment": "-received_on",
+    "credit_note": "-issued_on",
+    "write_off": "-written_off_on",
+    "dispute": "-opened_on",
+    "reversal": "-reversed_on",
 }
 
 
 def list_page(
     session: Session, actor: Actor, kind: str, filters: Mapping[str, Any], page: PageRequest
 ) -> tuple[list[Any], int]:
-    return repo.list_page(session, MODELS[kind], actor.company_id, filters, page, DEFAULT_SORT[kind])
+    return repo.list_page(
+        session, MODELS[kind], actor.company_id, filters, page, DEFAULT_SORT[kind]
+    )
 
 
 def customer_codes(session: Session, actor: Actor, ids: list[int]) -> dict[int, str]:
