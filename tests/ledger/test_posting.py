@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from creditguard.core.errors import Conflict, InvalidInput
 from creditguard.core.permissions import Actor
@@ -21,7 +21,7 @@ from creditguard.ledger.schemas import (
     ReversalIn,
     WriteOffIn,
 )
-from creditguard.models import Application, Instalment, Invoice, Payment
+from creditguard.models import Application, CustomerBalance, Instalment, Invoice, Payment
 from tests import builders as b
 from tests.reconcile import mismatches
 
@@ -384,3 +384,17 @@ def test_payment_allocations_list_keeps_explicit_order(db: Database, acme: Actor
             (1, "X", 10000),
             (2, "Y", 5000),
         ]
+
+
+def test_reconciliation_catches_a_drifted_balance(db: Database, acme: Actor) -> None:
+    """The broken variant: a balance changed behind the ledger's back must be reported."""
+    b.invoice(db, acme, ref="INV-1", amount="100.00", issued_on=date(2026, 9, 1))
+    assert mismatches(db) == []
+    with db.write() as session:
+        session.execute(
+            update(CustomerBalance).values(open_minor=CustomerBalance.open_minor + 1)
+        )
+    assert mismatches(db) == [
+        "(1, 'CNY'): stored {'invoiced_minor': 10000, 'open_minor': 10001} != "
+        "recomputed {'invoiced_minor': 10000, 'open_minor': 10000}"
+    ]

@@ -5,16 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import typer
+from rich.table import Table
 
 from creditguard.cli.common import (
     CompanyCode,
     DatabaseUrl,
+    JsonFlag,
     LangOption,
     Tenant,
+    checked,
+    echo_json,
     opened,
     out,
     run_server,
     say,
+    tell,
     tenant,
 )
 from creditguard.clock import SystemClock
@@ -23,7 +28,7 @@ from creditguard.core.errors import NotFound
 from creditguard.db.engine import Database
 from creditguard.db.migrate import upgrade
 from creditguard.identity import service as identity
-from creditguard.identity.schemas import ApiKeyIn, CompanyIn, Role, UserIn
+from creditguard.identity.schemas import ApiKeyIn, CompanyIn, CompanyOut, Role, UserIn
 from creditguard.reference import service as reference
 
 company_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
@@ -38,13 +43,12 @@ Locale = Literal["zh-CN", "en"]
 
 def prepare(db: Database, lang: str) -> int:
     """Migrate the schema (idempotent) and add the ECB rates not yet stored; return how many."""
-    console = out()
-    with console.status(say("migrating", lang)):
+    with out().status(say("migrating", lang)):
         upgrade(db.engine)
-    console.print(say("migrated", lang))
-    with console.status(say("seeding", lang)), db.write() as session:
+    tell("migrated", lang)
+    with out().status(say("seeding", lang)), db.write() as session:
         added = reference.seed_ecb_rates(session)
-    console.print(say("rates_added", lang, count=added))
+    tell("rates_added", lang, count=added)
     return added
 
 
@@ -55,13 +59,14 @@ def ensure_company(db: Database, data: CompanyIn, lang: str) -> Tenant:
             found = tenant(session, data.code)
         except NotFound:
             company = identity.create_company(session, data, SystemClock())
-            out().print(say("company_added", lang, code=company.code, id=company.id))
+            tell("company_added", lang, code=company.code, id=company.id)
             return tenant(session, company.code)
-    out().print(say("company_exists", lang, code=data.code))
+    tell("company_exists", lang, code=data.code)
     return found
 
 
 def init(  # noqa: PLR0913 - the company's fields are the interface
+    *,
     company: Annotated[
         str | None, typer.Option("--company", help="Also create this company if absent.")
     ] = None,
@@ -77,7 +82,8 @@ def init(  # noqa: PLR0913 - the company's fields are the interface
     """Create or upgrade the schema, load the ECB exchange rates, optionally add a company."""
     data = None
     if company is not None:  # checked before anything is written
-        data = CompanyIn(
+        data = checked(
+            CompanyIn,
             code=company,
             name=company_name or company,
             base_currency=base_currency,
@@ -92,6 +98,7 @@ def init(  # noqa: PLR0913 - the company's fields are the interface
 
 @company_app.command("add")
 def company_add(  # noqa: PLR0913 - the company's fields are the interface
+    *,
     code: Annotated[str, typer.Argument(help="Short unique code, e.g. ACME.")],
     name: Annotated[str, typer.Argument(help="Legal name.")],
     base_currency: BaseCurrency = "CNY",
@@ -102,7 +109,8 @@ def company_add(  # noqa: PLR0913 - the company's fields are the interface
     lang: LangOption = "en",
 ) -> None:
     """Add a company (tenant)."""
-    data = CompanyIn(
+    data = checked(
+        CompanyIn,
         code=code,
         name=name,
         base_currency=base_currency,
@@ -112,11 +120,34 @@ def company_add(  # noqa: PLR0913 - the company's fields are the interface
     )
     with opened(database_url) as db, db.write() as session:
         company = identity.create_company(session, data, SystemClock())
-        out().print(say("company_added", lang, code=company.code, id=company.id))
+        tell("company_added", lang, code=company.code, id=company.id)
+
+
+@company_app.command("list")
+def company_list(
+    *,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """List the companies (tenants) in the database."""
+    with opened(database_url) as db, db.read() as session:
+        rows = [
+            CompanyOut.model_validate(c, from_attributes=True)
+            for c in identity.list_companies(session)
+        ]
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    table = Table("id", "code", "name", "base", "time zone", "locale", "country")
+    for r in rows:
+        table.add_row(str(r.id), r.code, r.name, r.base_currency, r.timezone, r.locale, r.country)
+    out().print(table)
 
 
 @user_app.command("add")
 def user_add(  # noqa: PLR0913 - the user's fields are the interface
+    *,
     company: CompanyCode,
     email: Annotated[str, typer.Option("--email", help="Login e-mail.")],
     name: Annotated[str, typer.Option("--name", help="Name shown on screens.")],
@@ -135,15 +166,16 @@ def user_add(  # noqa: PLR0913 - the user's fields are the interface
     lang: LangOption = "en",
 ) -> None:
     """Add a user to a company. The password is never printed."""
-    data = UserIn(email=email, display_name=name, password=password, role=role)
+    data = checked(UserIn, email=email, display_name=name, password=password, role=role)
     with opened(database_url) as db, db.write() as session:
         owner = tenant(session, company)
         user = identity.add_user(session, owner.actor.company_id, data, SystemClock())
-        out().print(say("user_added", lang, email=user.email, role=user.role, company=owner.code))
+        tell("user_added", lang, email=user.email, role=user.role, company=owner.code)
 
 
 @apikey_app.command("add")
 def apikey_add(
+    *,
     company: CompanyCode,
     name: Annotated[str, typer.Option("--name", help="What the key is for, e.g. 'SAP sync'.")],
     role: Annotated[Role, typer.Option("--role", help="Role the key acts with.")] = "erp_client",
@@ -151,22 +183,23 @@ def apikey_add(
     lang: LangOption = "en",
 ) -> None:
     """Issue an API key and print its secret, once."""
-    data = ApiKeyIn(name=name, role=role)
+    data = checked(ApiKeyIn, name=name, role=role)
     with opened(database_url) as db, db.write() as session:
         owner = tenant(session, company)
         key, secret = identity.create_api_key(session, owner.actor.company_id, data, SystemClock())
         key_name, key_role = key.name, key.role
     # Printed only after the commit: a secret for a key that was rolled back would be a lie.
-    out().print(say("key_added", lang, name=key_name, role=key_role, company=owner.code))
+    tell("key_added", lang, name=key_name, role=key_role, company=owner.code)
     typer.echo(secret)
 
 
 def serve(
+    *,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8000,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
     """Serve the REST API (and its docs at /docs) with uvicorn."""
-    out().print(say("serving", lang, url=f"http://{host}:{port}/docs"))
+    tell("serving", lang, url=f"http://{host}:{port}/docs")
     run_server(database_url, host, port)

@@ -14,16 +14,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal, NoReturn
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
-import click
 import typer
 import uvicorn
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
@@ -34,6 +35,7 @@ from creditguard.core.permissions import Actor
 from creditguard.db.engine import Database, sqlite_path
 from creditguard.identity import service as identity
 
+M = TypeVar("M", bound=BaseModel)
 Lang = Literal["en", "zh-CN"]
 LANG_KEY = "creditguard.lang"
 CLI_PRINCIPAL = "cli"
@@ -79,6 +81,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "这里没有数据库：请先运行 `creditguard init`",
     ),
     "database_error": ("database error: {detail}", "数据库错误：{detail}"),
+    "no_schema": (
+        "the database has no schema yet: run `creditguard init` first",
+        "数据库尚未建立结构：请先运行 `creditguard init`",
+    ),
     "bad_date": ("is not a date: use YYYY-MM-DD", "不是有效日期：请使用 YYYY-MM-DD 格式"),
     "migrated": ("Database schema is up to date.", "数据库结构已是最新。"),
     "migrating": ("Migrating the database schema...", "正在迁移数据库结构……"),
@@ -96,6 +102,11 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "已为 {company} 创建 API 密钥 '{name}'（{role}）。请立即保存密钥：它只显示这一次。",
     ),
     "serving": ("Serving {url}", "服务地址 {url}"),
+    "demo_api": ("API: {url}  ({database})", "API：{url}（{database}）"),
+    "demo_login": (
+        "Login: company {company}, e-mail {email}, password {password}",
+        "登录：公司 {company}，邮箱 {email}，密码 {password}",
+    ),
     "rows": ("rows {first}-{last} of {total}", "第 {first}-{last} 行，共 {total} 行"),
     "no_rows": ("no rows (total {total})", "没有数据（共 {total} 行）"),
 }
@@ -109,11 +120,19 @@ def say(key: str, lang: str, **params: object) -> str:
 
 def out() -> Console:
     # A console per call: CliRunner swaps the streams and the environment between invocations.
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 160  # piped into a file or a pager: room for every column
+    return console
 
 
 def err() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def tell(key: str, lang: str, **params: object) -> None:
+    """Print the CLI text ``key`` on stdout; user data in it is never read as Rich markup."""
+    out().print(say(key, lang, **params), markup=False, soft_wrap=True)
 
 
 def echo_json(payload: Any) -> None:
@@ -121,7 +140,13 @@ def echo_json(payload: Any) -> None:
 
 
 def money(minor: int, currency: str) -> str:
+    """The amount as a decimal string, as the API writes it: ``"1234567.50"``."""
     return Money(minor, currency).decimal_string()
+
+
+def grouped(amount: str) -> str:
+    """A decimal string with thousands separators, for tables: ``"1,234,567.50"``."""
+    return f"{Decimal(amount):,}"
 
 
 def shown_url(url: str) -> str:
@@ -134,19 +159,24 @@ def shown_url(url: str) -> str:
 # --- database and tenant ---
 
 
-@contextmanager
-def opened(url: str, *, must_exist: bool = True) -> Iterator[Database]:
-    """Open the database at ``url``; refuse a missing SQLite file unless we are to create it."""
+def database_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for a server database); refuse what is not a URL."""
     try:
-        path = sqlite_path(url)
+        return sqlite_path(url)
     except ArgumentError:
         raise invalid(
             "database_url",
-            shown_url(url),
+            url,
             "invalid",
             reason="not a database URL",
             reason_zh="不是有效的数据库 URL",
         ) from None
+
+
+@contextmanager
+def opened(url: str, *, must_exist: bool = True) -> Iterator[Database]:
+    """Open the database at ``url``; refuse a missing SQLite file unless we are to create it."""
+    path = database_file(url)
     if must_exist and path is not None and not path.exists():
         raise invalid(
             "database_url",
@@ -168,19 +198,13 @@ class Tenant:
 
     actor: Actor
     code: str
-    base_currency: str
     timezone: str
 
 
 def tenant(session: Session, code: str) -> Tenant:
     """Resolve ``--company CODE``; the CLI acts as a local administrator of that company."""
     company = identity.company_by_code(session, code)
-    return Tenant(
-        Actor(company.id, CLI_PRINCIPAL, "admin"),
-        company.code,
-        company.base_currency,
-        company.timezone,
-    )
+    return Tenant(Actor(company.id, CLI_PRINCIPAL, "admin"), company.code, company.timezone)
 
 
 def parse_date(field: str, text: str) -> date:
@@ -214,6 +238,14 @@ _PYDANTIC_ZH: Mapping[str, str] = {
     "int_parsing": "不是整数",
     "date_from_datetime_parsing": "不是有效日期",
 }
+
+
+def checked(model: type[M], **fields: Any) -> M:
+    """Build an input schema from options; a refusal becomes a domain error (field, value)."""
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        raise from_validation(error) from None
 
 
 def from_validation(error: ValidationError) -> InvalidInput:
@@ -254,10 +286,10 @@ def print_error(error: DomainError, lang: str) -> None:
         )
 
 
-def current_lang(ctx: click.Context | None = None) -> str:
-    if ctx is not None and isinstance(ctx.meta.get(LANG_KEY), str):
-        return str(ctx.meta[LANG_KEY])
-    return os.environ.get("CREDITGUARD_LANG", "en")
+def current_lang(meta: Mapping[str, Any] | None = None) -> str:
+    """The language chosen with ``--lang`` (kept in the context's meta), else the environment."""
+    chosen = None if meta is None else meta.get(LANG_KEY)
+    return chosen if isinstance(chosen, str) else os.environ.get("CREDITGUARD_LANG", "en")
 
 
 def fail(error: DomainError, lang: str) -> NoReturn:
@@ -268,22 +300,33 @@ def fail(error: DomainError, lang: str) -> NoReturn:
 class CliGroup(TyperGroup):
     """The root group: a domain error becomes a message on stderr and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # Only errors raised on purpose are rendered; anything else is a bug and keeps its traceback.
+    # ``ctx`` is typer's vendored Click context, whose class lives in a private module.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DomainError as error:
-            fail(error, current_lang(ctx))
-        except ValidationError as error:
-            fail(from_validation(error), current_lang(ctx))
-        except OperationalError as error:
-            detail = str(error.orig).splitlines()[0] if error.orig else str(error)
-            fail(
-                invalid(
-                    "database_url",
-                    None,
-                    "invalid",
-                    reason=say("database_error", "en", detail=detail),
-                    reason_zh=say("database_error", "zh-CN", detail=detail),
-                ),
-                current_lang(ctx),
-            )
+            fail(error, current_lang(ctx.meta))
+        except DBAPIError as error:
+            problem = database_problem(error)
+            if problem is None:
+                raise
+            fail(problem, current_lang(ctx.meta))
+
+
+def database_problem(error: DBAPIError) -> InvalidInput | None:
+    """The database errors a user can act on: no schema yet, unreachable, locked, ..."""
+    detail = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
+    if detail.startswith("no such table") or getattr(error.orig, "sqlstate", None) == "42P01":
+        key, params = "no_schema", {}
+    elif isinstance(error, OperationalError):
+        key, params = "database_error", {"detail": detail}
+    else:
+        return None
+    return invalid(
+        "database_url",
+        None,
+        "invalid",
+        reason=say(key, "en", **params),
+        reason_zh=say(key, "zh-CN", **params),
+    )

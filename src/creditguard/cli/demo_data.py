@@ -38,13 +38,17 @@ from creditguard.ledger.schemas import (
     WriteOffIn,
 )
 
-HISTORY_DAYS = 730
+HISTORY_DAYS = 730  # invoices are spread over the two years before today
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
 
 
 def _table(text: str) -> tuple[tuple[str, ...], ...]:
     """Rows of a whitespace-separated table; '_' stands for a space inside a cell."""
     return tuple(
-        tuple(cell.replace("_", " ") for cell in line.split()) for line in text.strip().splitlines()
+        tuple(c.replace("_", " ") for c in line.split()) for line in text.splitlines() if line
     )
 
 
@@ -102,13 +106,14 @@ NL EUR B.V.
 FR EUR SAS
 IT EUR S.r.l.
 """)
-TRADE_NAMES = tuple(
-    "华东 恒信 鼎盛 宏达 金桥 瑞丰 永泰 新锐 博远 中联 汇通 精诚 天润 盛世 安达 通力 联创 德信 嘉禾 卓越 远航 同舟 荣昌 华泰".split()
-)
+TRADE_NAMES = _words("""
+华东 恒信 鼎盛 宏达 金桥 瑞丰 永泰 新锐 博远 中联 汇通 精诚
+天润 盛世 安达 通力 联创 德信 嘉禾 卓越 远航 同舟 荣昌 华泰
+""")
 SUFFIXES = ("有限公司", "科技有限公司", "贸易有限公司", "股份有限公司")
 SUFFIX_WEIGHTS = (70, 12, 12, 6)
-EXPORT_WORDS = tuple("Pacific Atlantic Summit Harbor Evergreen Northstar Keystone Meridian".split())
-EXPORT_TRADES = tuple("Trading Industries Supply Components Distribution Imports".split())
+EXPORT_WORDS = _words("Pacific Atlantic Summit Harbor Evergreen Northstar Keystone Meridian")
+EXPORT_TRADES = _words("Trading Industries Supply Components Distribution Imports")
 EXPORT_CONTACTS = ("Anna Schmidt", "John Miller", "Sophie Martin", "Luca Rossi", "Emma de Vries")
 
 TERMS = ("net 30", "net 60", "net 90", "eom 30", "2/10 net 30", "30% 0, 70% 60")
@@ -116,12 +121,12 @@ TERMS_WEIGHTS = (35, 18, 8, 15, 12, 12)
 EXPORT_TERMS = ("net 60", "net 90", "30% 0, 70% 60")
 EXPORT_TERMS_WEIGHTS = (50, 30, 20)
 
-# How buyers pay: most around the due date; a risky minority late, partly or never.
+# How buyers pay: most around the due date; a risky minority late, partly or never; a few fail.
 BEHAVIOURS = ("prompt", "slow", "risky", "defaulted")
 BEHAVIOUR_WEIGHTS = (56, 26, 13, 5)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林"
-GIVEN_NAMES = tuple("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 涛 明 超 秀英 建华 晓东 海燕".split())
+GIVEN_NAMES = _words("伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 涛 明 超 秀英 建华 晓东 海燕")
 CONTACT_ROLES = ("财务经理", "应付会计", "采购经理", "总经理")
 SALESPEOPLE = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊")
 TAX_ID_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # unified social credit code alphabet
@@ -138,11 +143,11 @@ class Portfolio:
     """Everything ``creditguard demo`` posts, in the order it posts it."""
 
     customers: list[CustomerIn]  # parent groups before their subsidiaries
-    blocked: list[str]  # codes of defaulted buyers, blocked after creation
+    blocked: list[str]  # codes of the buyers that defaulted: blocked once created
     invoices: list[InvoiceIn]  # by issue date
     credit_notes: list[CreditNoteIn]  # returns and cash discounts, each on its invoice
     payments: list[PaymentIn]  # by value date, each settling (part of) one invoice
-    write_offs: list[WriteOffIn]  # defaulted buyers' old debts
+    write_offs: list[WriteOffIn]  # defaulted buyers' debts more than a year overdue
     disputes: list[DisputeIn]  # on invoices still open
 
 
@@ -151,8 +156,8 @@ class _Buyer:
     data: CustomerIn
     behaviour: str
     weight: float  # relative share of the invoices
-    typical_minor: int  # typical invoice amount in minor units
-    stopped_on: date | None  # defaulted buyers are not supplied after this date
+    typical_minor: int  # typical invoice amount, minor units of its currency
+    stopped_on: date | None  # a defaulted buyer is not supplied after this date
 
 
 @dataclass(slots=True)
@@ -161,50 +166,63 @@ class _Invoice:
     ref: str
     issued_on: date
     minor: int
-    remaining: int  # after the planned credit notes and payments
-    due_on: date = field(default=date.min)
+    remaining: int  # what the planned credit notes and payments leave open
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class _Receipt:
+    """Money planned against one invoice: cash (a payment) or a credit note (with a reason)."""
+
+    on: date
+    invoice_ref: str
+    customer_ref: str
+    amount: Money
+    method: str | None = None
+    reason: str | None = None
 
 
 @dataclass(slots=True)
 class _Book:
-    """The entries planned so far; references are numbered once everything is dated."""
+    """The receipts planned so far; they are numbered in date order at the end."""
 
     today: date
-    credit_notes: list[CreditNoteIn] = field(default_factory=list)
-    # (value date, invoice ref, customer code, amount, method): sorted, then numbered
-    payments: list[tuple[date, str, str, Money, str]] = field(default_factory=list)
+    payments: list[_Receipt] = field(default_factory=list)
+    credits: list[_Receipt] = field(default_factory=list)
 
     def pay(self, invoice: _Invoice, on: date, minor: int, method: str) -> None:
-        amount = min(minor, invoice.remaining)
-        if amount <= 0 or on > self.today:
-            return
-        invoice.remaining -= amount
-        self.payments.append(
-            (max(on, invoice.issued_on), invoice.ref, invoice.buyer.data.code, amount, method)
-        )
+        receipt = self._take(invoice, on, minor, method=method)
+        if receipt is not None:
+            self.payments.append(receipt)
 
     def credit(self, invoice: _Invoice, on: date, minor: int, reason: str) -> None:
+        receipt = self._take(invoice, on, minor, reason=reason)
+        if receipt is not None:
+            self.credits.append(receipt)
+
+    def _take(
+        self,
+        invoice: _Invoice,
+        on: date,
+        minor: int,
+        *,
+        method: str | None = None,
+        reason: str | None = None,
+    ) -> _Receipt | None:
+        """Plan up to ``minor`` against ``invoice`` on ``on``: never more than is open, never
+        after today (what is not paid by today is simply still open)."""
         amount = min(minor, invoice.remaining)
         if amount <= 0 or on > self.today:
-            return
+            return None
         invoice.remaining -= amount
-        currency = invoice.buyer.data.currency
-        self.credit_notes.append(
-            CreditNoteIn(
-                external_ref=f"CN-{len(self.credit_notes) + 1:05d}",
-                customer_ref=invoice.buyer.data.code,
-                issued_on=on,
-                currency=currency,
-                amount=Money(amount, currency).decimal_string(),
-                reason=reason,
-                invoice_ref=invoice.ref,
-            )
-        )
+        money = Money(amount, invoice.buyer.data.currency)
+        on = max(on, invoice.issued_on)
+        return _Receipt(on, invoice.ref, invoice.buyer.data.code, money, method, reason)
 
 
 def generate(*, seed: int, customers: int, invoices: int, today: date) -> Portfolio:
-    """The demo portfolio for ``seed``: ``customers`` buyers and ``invoices`` invoices."""
-    rng = random.Random(seed)
+    """The demo portfolio for ``seed``: ``customers`` buyers, ``invoices`` invoices to ``today``."""
+    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets: reproducible on purpose
     buyers = _buyers(rng, customers, today)
     planned = _invoices(rng, buyers, invoices, today)
     book = _Book(today)
@@ -215,8 +233,8 @@ def generate(*, seed: int, customers: int, invoices: int, today: date) -> Portfo
         customers=[b.data for b in buyers],
         blocked=[b.data.code for b in buyers if b.behaviour == "defaulted"],
         invoices=[_invoice_in(i) for i in planned],
-        credit_notes=book.credit_notes,
-        payments=_payments(book),
+        credit_notes=_credit_notes(book.credits),
+        payments=_payments(book.payments),
         write_offs=write_offs,
         disputes=_disputes(rng, planned, {w.invoice_ref for w in write_offs}, today),
     )
@@ -226,30 +244,28 @@ def generate(*, seed: int, customers: int, invoices: int, today: date) -> Portfo
 
 
 def _buyers(rng: random.Random, count: int, today: date) -> list[_Buyer]:
-    groups = count // 25
-    operating = count - groups
+    groups = [_group(rng, n) for n in range(1, count // 25 + 1)]
+    operating = count - len(groups)
     exporters = max(1, round(operating * 0.06)) if operating > 2 else 0
-    group_names = rng.sample(TRADE_NAMES, min(groups, len(TRADE_NAMES)))
-    buyers = [_group(rng, n, name) for n, name in enumerate(group_names, start=1)]
-    buyers += [
-        _group(rng, n, f"{rng.choice(TRADE_NAMES)}{n}")
-        for n in range(len(group_names) + 1, groups + 1)
-    ]
+    buyers = list(groups)
     for n in range(1, operating + 1):
         code = f"C{n:05d}"
         if n <= exporters:
             buyers.append(_buyer(rng, _exporter(rng, code), today))
             continue
-        parent = rng.choice(buyers[:groups]) if groups and rng.random() < 0.15 else None
+        parent = rng.choice(groups) if groups and rng.random() < 0.15 else None
         buyers.append(_buyer(rng, _domestic(rng, code, parent), today))
     return buyers
 
 
-def _group(rng: random.Random, n: int, trade_name: str) -> _Buyer:
-    city, province, area = rng.choice(CITIES)
+def _group(rng: random.Random, n: int) -> _Buyer:
+    _, province, area = rng.choice(CITIES)
+    trade = TRADE_NAMES[(n - 1) % len(TRADE_NAMES)]
+    if n > len(TRADE_NAMES):  # more groups than trade names: tell them apart by their city
+        trade = CITIES[(n - 1) // len(TRADE_NAMES) % len(CITIES)][0] + trade
     data = CustomerIn(
         code=f"G{n:03d}",
-        name=f"{trade_name}集团有限公司",
+        name=f"{trade}集团有限公司",
         region=province,
         industry="holding",
         payment_terms="net 60",
@@ -281,7 +297,6 @@ def _domestic(rng: random.Random, code: str, parent: _Buyer | None) -> CustomerI
 
 def _exporter(rng: random.Random, code: str) -> CustomerIn:
     country, currency, form = rng.choice(EXPORT_MARKETS)
-    name = f"{rng.choice(EXPORT_WORDS)} {rng.choice(EXPORT_TRADES)} {form}"
     contact = ContactIn(
         name=rng.choice(EXPORT_CONTACTS),
         role="Accounts payable",
@@ -290,7 +305,7 @@ def _exporter(rng: random.Random, code: str) -> CustomerIn:
     )
     return CustomerIn(
         code=code,
-        name=name,
+        name=f"{rng.choice(EXPORT_WORDS)} {rng.choice(EXPORT_TRADES)} {form}",
         industry=rng.choice(INDUSTRIES)[1],
         country=country,
         currency=currency,
@@ -302,13 +317,11 @@ def _exporter(rng: random.Random, code: str) -> CustomerIn:
 
 def _buyer(rng: random.Random, data: CustomerIn, today: date) -> _Buyer:
     behaviour = rng.choices(BEHAVIOURS, BEHAVIOUR_WEIGHTS)[0]
-    # Typical invoice: about 30,000 yuan (12,000 for export, in USD or EUR), log-normal.
+    # A typical invoice of about 30,000 yuan (12,000 USD or EUR for export), log-normal.
     median = 30_000 if data.currency == "CNY" else 12_000
-    typical = round(rng.lognormvariate(math.log(median), 0.9) * 100)
-    stopped = None
-    if behaviour == "defaulted":
-        stopped = today - timedelta(days=rng.randint(200, 600))
-    return _Buyer(data, behaviour, rng.lognormvariate(0, 1.0), typical, stopped)
+    typical_minor = round(rng.lognormvariate(math.log(median), 0.9) * 100)
+    stopped = today - timedelta(days=rng.randint(200, 600)) if behaviour == "defaulted" else None
+    return _Buyer(data, behaviour, rng.lognormvariate(0, 1.0), typical_minor, stopped)
 
 
 def _tax_id(rng: random.Random) -> str:
@@ -316,38 +329,36 @@ def _tax_id(rng: random.Random) -> str:
 
 
 def _contacts(rng: random.Random, mailbox: str, area: str) -> list[ContactIn]:
-    people = []
-    for n in range(rng.choice((1, 1, 2))):
-        people.append(
-            ContactIn(
-                name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
-                role=CONTACT_ROLES[n] if n else rng.choice(CONTACT_ROLES),
-                email=f"finance{n + 1}@{mailbox}.example.cn",
-                phone=f"+86 {area} {rng.randint(5000_0000, 8999_9999)}",
-                is_primary=n == 0,
-            )
+    return [
+        ContactIn(
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES),
+            role=rng.choice(CONTACT_ROLES),
+            email=f"finance{n + 1}@{mailbox}.example.cn",
+            phone=f"+86 {area} {rng.randint(5000_0000, 8999_9999)}",
+            is_primary=n == 0,
         )
-    return people
+        for n in range(rng.choice((1, 1, 2)))
+    ]
 
 
-# --- invoices and what happens to them ---
+# --- invoices and what becomes of them ---
 
 
 def _invoices(rng: random.Random, buyers: list[_Buyer], count: int, today: date) -> list[_Invoice]:
     billable = [b for b in buyers if b.weight > 0]
     if not billable or count <= 0:
         return []
-    dated: list[tuple[date, str, _Buyer, int]] = []
+    drawn: list[tuple[date, str, _Buyer, int]] = []
     for buyer in rng.choices(billable, [b.weight for b in billable], k=count):
         latest = min(today - timedelta(days=1), buyer.stopped_on or today)
         span = HISTORY_DAYS - (today - latest).days
         issued = latest - timedelta(days=rng.randint(0, max(span, 0)))
         minor = max(10_000, round(buyer.typical_minor * rng.lognormvariate(0, 0.6)))
-        dated.append((issued, buyer.data.code, buyer, minor))
-    dated.sort(key=lambda d: (d[0], d[1]))
+        drawn.append((issued, buyer.data.code, buyer, minor))
+    drawn.sort(key=lambda d: (d[0], d[1]))
     return [
-        _Invoice(buyer, f"INV-{issued.year}-{n:06d}", issued, minor, minor)
-        for n, (issued, _, buyer, minor) in enumerate(dated, start=1)
+        _Invoice(buyer, f"INV-{issued.year}-{n:06d}", issued, minor, minor, issued)
+        for n, (issued, _, buyer, minor) in enumerate(drawn, start=1)
     ]
 
 
@@ -364,7 +375,7 @@ def _invoice_in(invoice: _Invoice) -> InvoiceIn:
 
 
 def _delay(rng: random.Random, behaviour: str) -> int:
-    """Days between the due date and the payment."""
+    """Days from a due date to the payment (negative: paid early)."""
     if behaviour == "prompt":
         return round(rng.gauss(-1, 6))
     if behaviour == "risky":
@@ -375,29 +386,29 @@ def _delay(rng: random.Random, behaviour: str) -> int:
 def _settle(rng: random.Random, book: _Book, invoice: _Invoice) -> None:
     """Plan the credit notes and payments of one invoice (only those dated up to today)."""
     buyer = invoice.buyer
-    terms = parse_terms(buyer.data.payment_terms)
     currency = buyer.data.currency
+    terms = parse_terms(buyer.data.payment_terms)
+    # The same schedule the ledger computes when it posts the invoice (no business calendar).
     schedule = instalment_schedule(terms, invoice.issued_on, Money(invoice.minor, currency))
     invoice.due_on = max(part.due_on for part in schedule)
     returned = rng.random() < 0.02
     if returned:
-        share = rng.uniform(0.05, 0.2)
         on = invoice.issued_on + timedelta(days=rng.randint(3, 30))
-        book.credit(invoice, on, round(invoice.minor * share), "退货 goods returned")
-    if (
-        buyer.behaviour == "defaulted"
-        and buyer.stopped_on is not None
-        and (invoice.issued_on > buyer.stopped_on - timedelta(days=120))
-    ):
-        return  # the debts of its last months are never paid
+        book.credit(
+            invoice, on, round(invoice.minor * rng.uniform(0.05, 0.2)), "退货 goods returned"
+        )
+    stopped = buyer.stopped_on
+    if stopped is not None and invoice.issued_on > stopped - timedelta(days=120):
+        return  # a defaulted buyer never pays its last months' invoices
     method = "bill" if currency == "CNY" and rng.random() < 0.2 else "bank_transfer"
-    if terms.discount is not None and not returned and buyer.behaviour == "prompt":
-        if rng.random() < 0.7:
-            on = invoice.issued_on + timedelta(days=rng.randint(2, terms.discount.within_days))
-            discount = discount_amount(terms, Money(invoice.minor, currency)).minor
-            book.credit(invoice, on, discount, "现金折扣 cash discount")
-            book.pay(invoice, on, invoice.remaining, method)
-            return
+    discount = terms.discount
+    if discount and not returned and buyer.behaviour == "prompt" and rng.random() < 0.7:
+        # 2/10 net 30 taken: pays 98% within ten days; the 2% is booked as a credit note.
+        on = invoice.issued_on + timedelta(days=rng.randint(2, discount.within_days))
+        taken = discount_amount(terms, Money(invoice.minor, currency)).minor
+        book.credit(invoice, on, taken, "现金折扣 cash discount")
+        book.pay(invoice, on, invoice.remaining, method)
+        return
     for part in schedule:
         on = part.due_on + timedelta(days=_delay(rng, buyer.behaviour))
         if buyer.behaviour == "risky":
@@ -412,7 +423,7 @@ def _pay_risky(
     draw = rng.random()
     if draw < 0.1:
         return  # never paid
-    if draw < 0.35:  # paid in part; the rest maybe later
+    if draw < 0.35:  # paid in part; the rest perhaps, much later
         first = round(minor * rng.uniform(0.3, 0.8))
         book.pay(invoice, on, first, method)
         if rng.random() < 0.5:
@@ -421,41 +432,57 @@ def _pay_risky(
     book.pay(invoice, on, minor, method)
 
 
-def _payments(book: _Book) -> list[PaymentIn]:
+def _dated(receipts: list[_Receipt]) -> list[_Receipt]:
+    return sorted(receipts, key=lambda r: (r.on, r.invoice_ref))
+
+
+def _payments(receipts: list[_Receipt]) -> list[PaymentIn]:
     payments = []
-    for n, (on, ref, customer, money, method) in enumerate(
-        sorted(book.payments, key=lambda p: (p[0], p[1])), start=1
-    ):
-        amount = money.decimal_string()
+    for n, r in enumerate(_dated(receipts), start=1):
+        amount = r.amount.decimal_string()
         payments.append(
             PaymentIn(
                 external_ref=f"RCPT-{n:06d}",
-                customer_ref=customer,
-                received_on=on,
-                currency=money.currency,
+                customer_ref=r.customer_ref,
+                received_on=r.on,
+                currency=r.amount.currency,
                 amount=amount,
-                method=method,
-                allocations=[AllocationIn(invoice_ref=ref, amount=amount)],
+                method=r.method,
+                allocations=[AllocationIn(invoice_ref=r.invoice_ref, amount=amount)],
             )
         )
     return payments
 
 
+def _credit_notes(receipts: list[_Receipt]) -> list[CreditNoteIn]:
+    return [
+        CreditNoteIn(
+            external_ref=f"CN-{n:05d}",
+            customer_ref=r.customer_ref,
+            issued_on=r.on,
+            currency=r.amount.currency,
+            amount=r.amount.decimal_string(),
+            reason=r.reason or "credit",
+            invoice_ref=r.invoice_ref,
+        )
+        for n, r in enumerate(_dated(receipts), start=1)
+    ]
+
+
 def _write_offs(rng: random.Random, planned: list[_Invoice], today: date) -> list[WriteOffIn]:
-    """Defaulted buyers' debts more than a year past due are (mostly) written off."""
-    write_offs = []
+    """Most of a defaulted buyer's debts more than a year past due are written off."""
+    write_offs: list[WriteOffIn] = []
     cutoff = today - timedelta(days=365)
     for invoice in planned:
         if invoice.buyer.behaviour != "defaulted" or invoice.remaining <= 0:
             continue
         if invoice.due_on >= cutoff or rng.random() >= 0.8:
             continue
-        on = min(today, invoice.due_on + timedelta(days=365 + rng.randint(0, 90)))
         write_offs.append(
             WriteOffIn(
                 external_ref=f"WO-{len(write_offs) + 1:04d}",
                 invoice_ref=invoice.ref,
-                written_off_on=on,
+                written_off_on=min(today, invoice.due_on + timedelta(days=rng.randint(365, 455))),
                 reason="买方破产清算 buyer insolvent",
             )
         )
@@ -467,7 +494,7 @@ def _disputes(
     rng: random.Random, planned: list[_Invoice], written_off: set[str], today: date
 ) -> list[DisputeIn]:
     """A few buyers contest part of an invoice that is still open."""
-    disputes = []
+    disputes: list[DisputeIn] = []
     for invoice in planned:
         if invoice.remaining <= 0 or invoice.ref in written_off or rng.random() >= 0.04:
             continue

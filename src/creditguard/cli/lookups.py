@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, Field
+from rich.box import SIMPLE_HEAD
 from rich.table import Table
 from rich.text import Text
 
@@ -17,6 +18,7 @@ from creditguard.cli.common import (
     Limit,
     Offset,
     echo_json,
+    grouped,
     money,
     opened,
     out,
@@ -105,6 +107,7 @@ def balance_out(view: ledger.CustomerBalanceView) -> BalanceOut:
 
 @customer_app.command("show")
 def customer_show(
+    *,
     code: Annotated[str, typer.Argument(help="Customer code.")],
     company: CompanyCode,
     as_of: Annotated[
@@ -146,7 +149,7 @@ def _zh(lang: str) -> bool:
 def print_customer(detail: CustomerDetailOut, lang: str) -> None:
     c = detail.customer
     zh = _zh(lang)
-    fields = Table(title=f"{c.code}  {c.name}", show_header=False, title_justify="left")
+    fields = Table(title=Text(f"{c.code}  {c.name}"), show_header=False, title_justify="left")
     fields.add_column(style="bold")
     fields.add_column()
     for label, value in (
@@ -164,11 +167,11 @@ def print_customer(detail: CustomerDetailOut, lang: str) -> None:
     console = out()
     console.print(fields)
     if detail.contacts:
-        console.print(_contacts_table(detail.contacts, zh))
-    console.print(_balance_table(detail.balance, zh))
+        console.print(_contacts_table(detail.contacts, zh=zh))
+    console.print(_balance_table(detail.balance, zh=zh))
 
 
-def _contacts_table(contacts: list[ContactOut], zh: bool) -> Table:
+def _contacts_table(contacts: list[ContactOut], *, zh: bool) -> Table:
     table = Table(title="联系人" if zh else "Contacts", title_justify="left")
     for header in ("姓名", "职务", "邮箱", "电话") if zh else ("Name", "Role", "E-mail", "Phone"):
         table.add_column(header)
@@ -196,7 +199,7 @@ _FIGURES = (
 )
 
 
-def _balance_table(balance: BalanceOut, zh: bool) -> Table:
+def _balance_table(balance: BalanceOut, *, zh: bool) -> Table:
     title = f"余额（截至 {balance.as_of}）" if zh else f"Balance as of {balance.as_of}"
     table = Table(title=title, title_justify="left")
     table.add_column("")
@@ -206,13 +209,15 @@ def _balance_table(balance: BalanceOut, zh: bool) -> Table:
     table.add_column(base_label, justify="right", style="bold")
     base = balance.base.model_dump()
     for name, label_zh, label_en in _FIGURES:
-        cells = [getattr(row, name) for row in balance.currencies]
-        table.add_row(label_zh if zh else label_en, *cells, base.get(name, ""))
+        cells = [grouped(getattr(row, name)) for row in balance.currencies]
+        total = grouped(base[name]) if name in base else ""
+        table.add_row(label_zh if zh else label_en, *cells, total)
     return table
 
 
 @customer_app.command("list")
 def customer_list(  # noqa: PLR0913 - the options are the interface
+    *,
     company: CompanyCode,
     status: Annotated[
         CustomerStatus | None, typer.Option("--status", help="active, blocked or closed.")
@@ -236,14 +241,14 @@ def customer_list(  # noqa: PLR0913 - the options are the interface
         )
         return
     zh = _zh(lang)
-    table = Table(title="客户" if zh else "Customers", title_justify="left")
+    table = Table(title="客户" if zh else "Customers", title_justify="left", box=SIMPLE_HEAD)
     headers = (
         ("代码", "名称", "行业", "地区", "币种", "付款条件", "状态")
         if zh
         else ("Code", "Name", "Industry", "Region", "Currency", "Terms", "Status")
     )
     for header in headers:
-        table.add_column(header)
+        table.add_column(header, overflow="fold")  # fold, never crop, a long name
     for c in items:
         table.add_row(
             Text(c.code),
@@ -256,7 +261,7 @@ def customer_list(  # noqa: PLR0913 - the options are the interface
         )
     console = out()
     console.print(table)
-    console.print(_page_footer(total, offset, len(items), lang))
+    console.print(_page_footer(total, offset, len(items), lang), markup=False)
 
 
 def _page_footer(total: int, offset: int, shown: int, lang: str) -> str:
@@ -267,6 +272,7 @@ def _page_footer(total: int, offset: int, shown: int, lang: str) -> str:
 
 @invoice_app.command("list")
 def invoice_list(  # noqa: PLR0913 - the options are the interface
+    *,
     company: CompanyCode,
     customer: Annotated[str | None, typer.Option("--customer", help="Customer code.")] = None,
     status: Annotated[
@@ -297,7 +303,7 @@ def invoice_list(  # noqa: PLR0913 - the options are the interface
         )
         return
     print_invoices(items, lang)
-    out().print(_page_footer(total, offset, len(items), lang))
+    out().print(_page_footer(total, offset, len(items), lang), markup=False)
 
 
 def invoice_out(invoice: Any, customer_ref: str) -> InvoiceOut:
@@ -328,14 +334,14 @@ def invoice_out(invoice: Any, customer_ref: str) -> InvoiceOut:
 
 def print_invoices(items: list[InvoiceOut], lang: str) -> None:
     zh = _zh(lang)
-    table = Table(title="发票" if zh else "Invoices", title_justify="left")
+    table = Table(title="发票" if zh else "Invoices", title_justify="left", box=SIMPLE_HEAD)
     headers = (
         ("发票号", "客户", "开票日", "到期日", "币种", "金额", "未结", "状态")
         if zh
         else ("Invoice", "Customer", "Issued", "Due", "Currency", "Amount", "Open", "Status")
     )
     for n, header in enumerate(headers):
-        table.add_column(header, justify="right" if n in (5, 6) else "left")
+        table.add_column(header, justify="right" if n in (5, 6) else "left", overflow="fold")
     for i in items:
         table.add_row(
             Text(i.external_ref),
@@ -343,8 +349,8 @@ def print_invoices(items: list[InvoiceOut], lang: str) -> None:
             i.issued_on.isoformat(),
             i.due_on.isoformat(),
             i.currency,
-            i.amount,
-            i.open,
+            grouped(i.amount),
+            grouped(i.open),
             i.status,
         )
     out().print(table)

@@ -297,3 +297,7 @@ def get_user(session: Session, company_id: int, user_id: int) -> User | None:
 
 def list_api_keys(session: Session, company_id: int) -> list[ApiKey]:
     return repo.list_api_keys(session, company_id)
+
+
+def list_companies(session: Session) -> list[Company]:
+    return repo.list_companies(session)
