@@ -391,9 +391,7 @@ def test_reconciliation_catches_a_drifted_balance(db: Database, acme: Actor) -> 
     b.invoice(db, acme, ref="INV-1", amount="100.00", issued_on=date(2026, 9, 1))
     assert mismatches(db) == []
     with db.write() as session:
-        session.execute(
-            update(CustomerBalance).values(open_minor=CustomerBalance.open_minor + 1)
-        )
+        session.execute(update(CustomerBalance).values(open_minor=CustomerBalance.open_minor + 1))
     assert mismatches(db) == [
         "(1, 'CNY'): stored {'invoiced_minor': 10000, 'open_minor': 10001} != "
         "recomputed {'invoiced_minor': 10000, 'open_minor': 10000}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from creditguard import __version__
-from creditguard.api import errors
+from creditguard.api import errors, problems
 from creditguard.api.routes import adjustments, auth, customers, ledger, reference
 from creditguard.clock import Clock, SystemClock
 from creditguard.config import Settings, get_settings
@@ -42,8 +44,20 @@ def create_app(
     for module in (auth, customers, ledger, adjustments, reference):
         app.include_router(module.router, prefix="/api/v1")
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Liveness",
+        description='Answers {"status": "ok"} while the process serves requests; '
+        "needs no credentials and does not touch the database.",
+    )
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.problem_json_only(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

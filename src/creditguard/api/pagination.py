@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict, JsonValue
 
 from creditguard.db.paging import PageRequest
 
 T = TypeVar("T")
 
 
+def _items_example(schema: JsonDict, cls: type[Any]) -> None:
+    """Document ``items`` with the example of the item model: a page of one."""
+    args = cls.__pydantic_generic_metadata__["args"]
+    item = args[0] if args else None
+    examples: list[JsonValue] = []
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        extra = item.model_config.get("json_schema_extra")
+        found = extra.get("examples") if isinstance(extra, dict) else None
+        if isinstance(found, list):
+            examples = found[:1]
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    items = properties["items"]
+    assert isinstance(items, dict)
+    items["examples"] = [examples]
+
+
 class Page(BaseModel, Generic[T]):
+    model_config = ConfigDict(json_schema_extra=_items_example)
+
     items: list[T] = Field(description="This page's items.")
-    total: int = Field(description="How many items match the filters.")
-    limit: int = Field(description="Page size asked for.")
-    offset: int = Field(description="Items skipped.")
+    total: int = Field(description="How many items match the filters.", examples=[1])
+    limit: int = Field(description="Page size asked for.", examples=[50])
+    offset: int = Field(description="Items skipped.", examples=[0])
 
 
 def page_params(

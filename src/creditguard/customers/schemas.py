@@ -6,13 +6,67 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
-from creditguard.identity.schemas import Strict
+from creditguard.identity.schemas import Strict, example
 
 CustomerStatus = Literal["active", "blocked", "closed"]
 
+# The examples follow one customer, C-10023 上海华东机电有限公司, through the OpenAPI document.
+CONTACT_IN: JsonDict = {
+    "name": "王强",
+    "role": "财务经理",
+    "email": "ap@buyer.example.cn",
+    "phone": "+86 21 5555 0101",
+    "is_primary": True,
+}
+CONTACT_OUT: JsonDict = {"id": 31, **CONTACT_IN}
+CUSTOMER_IN: JsonDict = {
+    "code": "C-10023",
+    "name": "上海华东机电有限公司",
+    "parent_code": "G-HUADONG",
+    "industry": "machinery",
+    "region": "Shanghai",
+    "country": "CN",
+    "currency": "CNY",
+    "payment_terms": "2/10 net 30",
+    "salesperson": "张伟",
+    "tax_id": "91310000MA1FL0000X",
+    "contacts": [CONTACT_IN],
+}
+CUSTOMER_UPDATE: JsonDict = {
+    "name": "上海华东机电有限公司",
+    "parent_code": "G-HUADONG",
+    "industry": "machinery",
+    "region": "Shanghai",
+    "country": "CN",
+    "currency": "CNY",
+    "payment_terms": "net 30",
+    "salesperson": "刘洋",
+    "tax_id": "91310000MA1FL0000X",
+    "status": "blocked",
+}
+CUSTOMER_OUT: JsonDict = {
+    "id": 17,
+    "code": "C-10023",
+    "name": "上海华东机电有限公司",
+    "parent_id": 5,
+    "industry": "machinery",
+    "region": "Shanghai",
+    "country": "CN",
+    "currency": "CNY",
+    "payment_terms": "2/10 net 30",
+    "salesperson": "张伟",
+    "tax_id": "91310000MA1FL0000X",
+    "status": "active",
+    "created_at": "2026-03-02T06:00:00Z",
+    "updated_at": "2026-11-22T01:30:00Z",
+}
+
 
 class ContactIn(Strict):
+    model_config = example(CONTACT_IN)
+
     name: str = Field(
         min_length=1, max_length=200, description="Contact person.", examples=["王强"]
     )
@@ -31,6 +85,8 @@ class ContactIn(Strict):
 
 
 class ContactOut(BaseModel):
+    model_config = example(CONTACT_OUT)
+
     id: int = Field(description="Contact id.")
     name: str = Field(description="Contact person.")
     role: str | None = Field(description="Job title.")
@@ -40,6 +96,8 @@ class ContactOut(BaseModel):
 
 
 class CustomerIn(Strict):
+    model_config = example(CUSTOMER_IN)
+
     code: str = Field(
         min_length=1,
         max_length=64,
@@ -92,6 +150,8 @@ class CustomerIn(Strict):
 
 
 class CustomerUpdate(Strict):
+    model_config = example(CUSTOMER_UPDATE)
+
     name: str | None = Field(None, min_length=1, max_length=200, description="Legal name.")
     parent_code: str | None = Field(
         None, max_length=64, description="Parent (group) customer code."
@@ -107,6 +167,8 @@ class CustomerUpdate(Strict):
 
 
 class CustomerOut(BaseModel):
+    model_config = example(CUSTOMER_OUT)
+
     id: int = Field(description="Customer id.")
     code: str = Field(description="The ERP's customer number.")
     name: str = Field(description="Legal name.")

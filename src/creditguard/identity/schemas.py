@@ -6,8 +6,60 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 Role = Literal["admin", "credit_manager", "collector", "approver", "sales", "viewer", "erp_client"]
+
+
+# One consistent story for the OpenAPI examples: the seller ACME, its collector 李娜, its ERP.
+COMPANY_IN: JsonDict = {
+    "code": "ACME",
+    "name": "Acme Trading Co.",
+    "base_currency": "CNY",
+    "timezone": "Asia/Shanghai",
+    "locale": "zh-CN",
+    "country": "CN",
+}
+COMPANY_OUT: JsonDict = {"id": 1, **COMPANY_IN}
+USER_IN: JsonDict = {
+    "email": "li.na@example.cn",
+    "display_name": "李娜",
+    "password": "correct horse battery",
+    "role": "collector",
+}
+USER_OUT: JsonDict = {
+    "id": 7,
+    "email": "li.na@example.cn",
+    "display_name": "李娜",
+    "role": "collector",
+    "is_active": True,
+    "created_at": "2026-01-05T02:00:00Z",
+}
+LOGIN_IN: JsonDict = {
+    "company": "ACME",
+    "email": "li.na@example.cn",
+    "password": "correct horse battery",
+}
+TOKEN_OUT: JsonDict = {
+    "access_token": "cgt_7KprIGm_CKn8p7OuGELYhhLGFeJGfUOk-x4PCy068HU",
+    "token_type": "bearer",
+    "expires_at": "2026-11-22T13:30:00Z",
+    "role": "collector",
+}
+API_KEY_IN: JsonDict = {"name": "SAP B1 sync", "role": "erp_client"}
+API_KEY_OUT: JsonDict = {
+    "id": 3,
+    "name": "SAP B1 sync",
+    "prefix": "cgk_gtxUr1Ed",
+    "role": "erp_client",
+    "created_at": "2026-11-22T01:30:00Z",
+    "key": "cgk_gtxUr1EdQ0HxZFKaqqH4RnNk-bxwTEcGje2LMqhGMuw",
+}
+
+
+def example(value: JsonDict) -> ConfigDict:
+    """Model settings that document ``value`` as the model's example in the OpenAPI schema."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
 
 
 class Strict(BaseModel):
@@ -17,6 +69,8 @@ class Strict(BaseModel):
 
 
 class CompanyIn(Strict):
+    model_config = example(COMPANY_IN)
+
     code: str = Field(
         min_length=1,
         max_length=32,
@@ -45,6 +99,8 @@ class CompanyIn(Strict):
 
 
 class CompanyOut(BaseModel):
+    model_config = example(COMPANY_OUT)
+
     id: int = Field(description="Company id.")
     code: str = Field(description="Short unique code.")
     name: str = Field(description="Legal name.")
@@ -55,6 +111,8 @@ class CompanyOut(BaseModel):
 
 
 class UserIn(Strict):
+    model_config = example(USER_IN)
+
     email: str = Field(
         min_length=3,
         max_length=254,
@@ -75,6 +133,8 @@ class UserIn(Strict):
 
 
 class UserOut(BaseModel):
+    model_config = example(USER_OUT)
+
     id: int = Field(description="User id.")
     email: str = Field(description="Login e-mail.")
     display_name: str = Field(description="Name shown on screens.")
@@ -84,12 +144,16 @@ class UserOut(BaseModel):
 
 
 class LoginIn(Strict):
+    model_config = example(LOGIN_IN)
+
     company: str = Field(description="Company code.", examples=["ACME"])
     email: str = Field(description="Login e-mail.", examples=["li.na@example.cn"])
     password: str = Field(description="Password.", examples=["correct horse battery"])
 
 
 class TokenOut(BaseModel):
+    model_config = example(TOKEN_OUT)
+
     access_token: str = Field(description="Send as 'Authorization: Bearer <token>'.")
     token_type: Literal["bearer"] = Field("bearer", description="Always 'bearer'.")
     expires_at: datetime = Field(description="When the token stops working (UTC).")
@@ -97,6 +161,8 @@ class TokenOut(BaseModel):
 
 
 class ApiKeyIn(Strict):
+    model_config = example(API_KEY_IN)
+
     name: str = Field(
         min_length=1, max_length=100, description="What the key is for.", examples=["SAP B1 sync"]
     )
@@ -104,6 +170,8 @@ class ApiKeyIn(Strict):
 
 
 class ApiKeyOut(BaseModel):
+    model_config = example(API_KEY_OUT)
+
     id: int = Field(description="Key id.")
     name: str = Field(description="What the key is for.")
     prefix: str = Field(description="First characters, to recognise the key.")

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
-from creditguard.identity.schemas import Strict
+from creditguard.identity.schemas import Strict, example
 
 Amount = Annotated[
     str,
@@ -28,8 +29,211 @@ InvoiceStatus = Literal["open", "settled", "reversed"]
 EntryStatus = Literal["posted", "reversed"]
 TargetKind = Literal["invoice", "payment", "credit_note", "write_off", "reversal"]
 
+# The examples tell one story: invoice INV-2026-000123 of CNY 12,800.00 to customer C-10023
+# (id 17), issued 2026-10-08 on '2/10 net 30' and due 2026-11-09; one motor disputed; receipt
+# RCPT-2026-0042 pays 10,000.00; credit note CN-2026-0007 settles the dispute; the rest is
+# written off. A duplicate receipt (payment 43) is reversed.
+LINE_IN: JsonDict = {
+    "description": "伺服电机 SM-200",
+    "quantity": "10",
+    "unit_price": "1280.00",
+    "amount": "12800.00",
+}
+INSTALMENT_IN: JsonDict = {"due_on": "2026-11-09", "amount": "12800.00"}
+INVOICE_IN: JsonDict = {
+    "external_ref": "INV-2026-000123",
+    "customer_ref": "C-10023",
+    "issued_on": "2026-10-08",
+    "currency": "CNY",
+    "amount": "12800.00",
+    "payment_terms": "2/10 net 30",
+    "due_on": "2026-11-09",
+    "instalments": [INSTALMENT_IN],
+    "order_ref": "SO-88120",
+    "salesperson": "张伟",
+    "description": "伺服电机 10 台",
+    "lines": [LINE_IN],
+}
+INVOICE_BATCH_IN: JsonDict = {"invoices": [INVOICE_IN]}
+INSTALMENT_OUT: JsonDict = {
+    "seq": 1,
+    "due_on": "2026-11-09",
+    "amount": "12800.00",
+    "open": "2800.00",
+}
+LINE_OUT: JsonDict = {"line_no": 1, **LINE_IN}
+INVOICE_OUT: JsonDict = {
+    "id": 123,
+    "external_ref": "INV-2026-000123",
+    "customer_id": 17,
+    "customer_ref": "C-10023",
+    "issued_on": "2026-10-08",
+    "due_on": "2026-11-09",
+    "currency": "CNY",
+    "amount": "12800.00",
+    "open": "2800.00",
+    "disputed": "1280.00",
+    "status": "open",
+    "payment_terms": "2/10 net 30",
+    "discount_rate": "0.02",
+    "discount_until": "2026-10-18",
+    "order_ref": "SO-88120",
+    "salesperson": "张伟",
+    "description": "伺服电机 10 台",
+    "created_at": "2026-10-08T02:15:00Z",
+    "instalments": [INSTALMENT_OUT],
+    "lines": [LINE_OUT],
+}
+BATCH_OUT: JsonDict = {"posted": 1, "ids": [123], "totals": {"CNY": "12800.00"}}
+ALLOCATION_IN: JsonDict = {"invoice_ref": "INV-2026-000123", "amount": "10000.00"}
+PAYMENT_IN: JsonDict = {
+    "external_ref": "RCPT-2026-0042",
+    "customer_ref": "C-10023",
+    "received_on": "2026-11-20",
+    "currency": "CNY",
+    "amount": "10000.00",
+    "method": "bank_transfer",
+    "bank_reference": "CMB 2026112000318",
+    "allocations": [ALLOCATION_IN],
+    "auto_allocate": True,
+}
+APPLY_IN: JsonDict = {
+    "applied_on": "2026-11-25",
+    "allocations": [{"invoice_ref": "INV-2026-000123", "amount": "1280.00"}],
+}
+APPLICATION_OUT: JsonDict = {
+    "invoice_id": 123,
+    "invoice_ref": "INV-2026-000123",
+    "amount": "10000.00",
+}
+PAYMENT_OUT: JsonDict = {
+    "id": 42,
+    "external_ref": "RCPT-2026-0042",
+    "customer_id": 17,
+    "customer_ref": "C-10023",
+    "received_on": "2026-11-20",
+    "currency": "CNY",
+    "amount": "10000.00",
+    "unapplied": "0.00",
+    "status": "posted",
+    "method": "bank_transfer",
+    "bank_reference": "CMB 2026112000318",
+    "created_at": "2026-11-22T01:30:00Z",
+    "applications": [APPLICATION_OUT],
+}
+CREDIT_NOTE_IN: JsonDict = {
+    "external_ref": "CN-2026-0007",
+    "customer_ref": "C-10023",
+    "issued_on": "2026-11-25",
+    "currency": "CNY",
+    "amount": "1280.00",
+    "reason": "退货 return of 1 unit SM-200",
+    "invoice_ref": "INV-2026-000123",
+}
+CREDIT_NOTE_OUT: JsonDict = {
+    "id": 7,
+    "external_ref": "CN-2026-0007",
+    "customer_id": 17,
+    "customer_ref": "C-10023",
+    "issued_on": "2026-11-25",
+    "currency": "CNY",
+    "amount": "1280.00",
+    "unapplied": "0.00",
+    "reason": "退货 return of 1 unit SM-200",
+    "status": "posted",
+    "created_at": "2026-11-25T03:10:00Z",
+}
+WRITE_OFF_IN: JsonDict = {
+    "external_ref": "WO-2026-0003",
+    "invoice_ref": "INV-2026-000123",
+    "written_off_on": "2026-12-15",
+    "amount": "1520.00",
+    "reason": "协商减免 balance waived in settlement",
+}
+WRITE_OFF_OUT: JsonDict = {
+    "id": 3,
+    "external_ref": "WO-2026-0003",
+    "customer_id": 17,
+    "invoice_id": 123,
+    "written_off_on": "2026-12-15",
+    "currency": "CNY",
+    "amount": "1520.00",
+    "reason": "协商减免 balance waived in settlement",
+    "status": "posted",
+    "created_at": "2026-12-15T02:00:00Z",
+}
+DISPUTE_IN: JsonDict = {
+    "invoice_ref": "INV-2026-000123",
+    "amount": "1280.00",
+    "reason": "质量问题 quality claim: 1 motor faulty",
+    "opened_on": "2026-11-10",
+}
+DISPUTE_RESOLVE_IN: JsonDict = {
+    "outcome": "resolved",
+    "resolved_on": "2026-11-25",
+    "resolution": "credit note CN-2026-0007 issued",
+}
+DISPUTE_OUT: JsonDict = {
+    "id": 5,
+    "customer_id": 17,
+    "invoice_id": 123,
+    "currency": "CNY",
+    "amount": "1280.00",
+    "reason": "质量问题 quality claim: 1 motor faulty",
+    "status": "resolved",
+    "opened_on": "2026-11-10",
+    "resolved_on": "2026-11-25",
+    "resolution": "credit note CN-2026-0007 issued",
+    "created_at": "2026-11-10T06:45:00Z",
+}
+REVERSAL_IN: JsonDict = {
+    "target_kind": "payment",
+    "target_id": 43,
+    "reversed_on": "2026-11-21",
+    "reason": "posted twice by the ERP 重复入账",
+}
+REVERSAL_OUT: JsonDict = {
+    "id": 9,
+    "customer_id": 17,
+    "target_kind": "payment",
+    "target_id": 43,
+    "reversed_on": "2026-11-21",
+    "reason": "posted twice by the ERP 重复入账",
+    "reinstates": False,
+    "created_at": "2026-11-22T01:30:00Z",
+}
+CURRENCY_BALANCE: JsonDict = {
+    "currency": "CNY",
+    "invoiced": "12800.00",
+    "paid": "10000.00",
+    "credited": "0.00",
+    "written_off": "0.00",
+    "open": "2800.00",
+    "overdue": "2800.00",
+    "disputed": "1280.00",
+    "unapplied": "0.00",
+    "net": "2800.00",
+}
+BASE_TOTALS: JsonDict = {
+    "currency": "CNY",
+    "open": "2800.00",
+    "overdue": "2800.00",
+    "disputed": "1280.00",
+    "unapplied": "0.00",
+    "net": "2800.00",
+}
+BALANCE_OUT: JsonDict = {
+    "customer_id": 17,
+    "customer_ref": "C-10023",
+    "as_of": "2026-11-22",
+    "currencies": [CURRENCY_BALANCE],
+    "base": BASE_TOTALS,
+}
+
 
 class InvoiceLineIn(Strict):
+    model_config = example(LINE_IN)
+
     description: str = Field(
         min_length=1, max_length=500, description="What was sold.", examples=["伺服电机 SM-200"]
     )
@@ -43,22 +247,26 @@ class InvoiceLineIn(Strict):
         pattern=r"^-?[0-9]+(\.[0-9]+)?$",
         max_length=32,
         description="Price per unit (decimal string).",
-        examples=["123.45"],
+        examples=["1280.00"],
     )
     amount: Amount
 
 
 class InstalmentIn(Strict):
-    due_on: date = Field(description="Due date of this instalment.", examples=["2026-12-31"])
+    model_config = example(INSTALMENT_IN)
+
+    due_on: date = Field(description="Due date of this instalment.", examples=["2026-11-09"])
     amount: Amount
 
 
 class InvoiceIn(Strict):
+    model_config = example(INVOICE_IN)
+
     external_ref: Ref = Field(examples=["INV-2026-000123"])
     customer_ref: str = Field(
         min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
     )
-    issued_on: date = Field(description="Invoice date.", examples=["2026-11-02"])
+    issued_on: date = Field(description="Invoice date.", examples=["2026-10-08"])
     currency: Currency
     amount: Amount
     payment_terms: str | None = Field(
@@ -91,12 +299,16 @@ class InvoiceIn(Strict):
 
 
 class InvoiceBatchIn(Strict):
+    model_config = example(INVOICE_BATCH_IN)
+
     invoices: list[InvoiceIn] = Field(
         min_length=1, max_length=5000, description="Posted all or nothing."
     )
 
 
 class InstalmentOut(BaseModel):
+    model_config = example(INSTALMENT_OUT)
+
     seq: int = Field(description="1, 2, ... in due order.")
     due_on: date = Field(description="Due date.")
     amount: str = Field(description="Amount due (decimal string).")
@@ -104,6 +316,8 @@ class InstalmentOut(BaseModel):
 
 
 class InvoiceLineOut(BaseModel):
+    model_config = example(LINE_OUT)
+
     line_no: int = Field(description="Line number from 1.")
     description: str = Field(description="What was sold.")
     quantity: str = Field(description="Quantity.")
@@ -112,6 +326,8 @@ class InvoiceLineOut(BaseModel):
 
 
 class InvoiceOut(BaseModel):
+    model_config = example(INVOICE_OUT)
+
     id: int = Field(description="Invoice id.")
     external_ref: str = Field(description="The ERP's invoice number.")
     customer_id: int = Field(description="Customer id.")
@@ -137,12 +353,16 @@ class InvoiceOut(BaseModel):
 
 
 class BatchOut(BaseModel):
+    model_config = example(BATCH_OUT)
+
     posted: int = Field(description="How many entries were posted.")
     ids: list[int] = Field(description="Their ids, in the order given.")
     totals: dict[str, str] = Field(description="Control totals per currency (decimal strings).")
 
 
 class AllocationIn(Strict):
+    model_config = example(ALLOCATION_IN)
+
     invoice_ref: str = Field(
         min_length=1, max_length=64, description="Invoice to settle.", examples=["INV-2026-000123"]
     )
@@ -150,6 +370,8 @@ class AllocationIn(Strict):
 
 
 class PaymentIn(Strict):
+    model_config = example(PAYMENT_IN)
+
     external_ref: Ref = Field(examples=["RCPT-2026-0042"])
     customer_ref: str = Field(
         min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
@@ -179,7 +401,9 @@ class PaymentIn(Strict):
 
 
 class ApplyIn(Strict):
-    applied_on: date = Field(description="Date of the application.", examples=["2026-11-21"])
+    model_config = example(APPLY_IN)
+
+    applied_on: date = Field(description="Date of the application.", examples=["2026-11-25"])
     allocations: list[AllocationIn] | None = Field(
         None,
         max_length=1000,
@@ -188,12 +412,16 @@ class ApplyIn(Strict):
 
 
 class ApplicationOut(BaseModel):
+    model_config = example(APPLICATION_OUT)
+
     invoice_id: int = Field(description="Invoice id.")
     invoice_ref: str = Field(description="Invoice number.")
     amount: str = Field(description="Net amount applied (decimal string).")
 
 
 class PaymentOut(BaseModel):
+    model_config = example(PAYMENT_OUT)
+
     id: int = Field(description="Payment id.")
     external_ref: str = Field(description="The ERP's receipt number.")
     customer_id: int = Field(description="Customer id.")
@@ -212,18 +440,20 @@ class PaymentOut(BaseModel):
 
 
 class CreditNoteIn(Strict):
+    model_config = example(CREDIT_NOTE_IN)
+
     external_ref: Ref = Field(examples=["CN-2026-0007"])
     customer_ref: str = Field(
         min_length=1, max_length=64, description="Customer code.", examples=["C-10023"]
     )
-    issued_on: date = Field(description="Credit note date.", examples=["2026-11-15"])
+    issued_on: date = Field(description="Credit note date.", examples=["2026-11-25"])
     currency: Currency
     amount: Amount
     reason: str = Field(
         min_length=1,
         max_length=500,
         description="Why the credit was given.",
-        examples=["退货 return of 2 units"],
+        examples=["退货 return of 1 unit SM-200"],
     )
     invoice_ref: str | None = Field(
         None,
@@ -234,6 +464,8 @@ class CreditNoteIn(Strict):
 
 
 class CreditNoteOut(BaseModel):
+    model_config = example(CREDIT_NOTE_OUT)
+
     id: int = Field(description="Credit note id.")
     external_ref: str = Field(description="The ERP's credit note number.")
     customer_id: int = Field(description="Customer id.")
@@ -248,14 +480,16 @@ class CreditNoteOut(BaseModel):
 
 
 class WriteOffIn(Strict):
+    model_config = example(WRITE_OFF_IN)
+
     external_ref: Ref = Field(examples=["WO-2026-0003"])
     invoice_ref: str = Field(
         min_length=1,
         max_length=64,
         description="Invoice written off.",
-        examples=["INV-2025-000981"],
+        examples=["INV-2026-000123"],
     )
-    written_off_on: date = Field(description="Date of the write-off.", examples=["2026-11-20"])
+    written_off_on: date = Field(description="Date of the write-off.", examples=["2026-12-15"])
     amount: Amount | None = Field(
         None, description="Amount; the whole undisputed open amount when absent."
     )
@@ -263,11 +497,13 @@ class WriteOffIn(Strict):
         min_length=1,
         max_length=500,
         description="Why (bankruptcy, settlement, ...).",
-        examples=["买方破产 buyer insolvent"],
+        examples=["协商减免 balance waived in settlement"],
     )
 
 
 class WriteOffOut(BaseModel):
+    model_config = example(WRITE_OFF_OUT)
+
     id: int = Field(description="Write-off id.")
     external_ref: str = Field(description="Reference.")
     customer_id: int = Field(description="Customer id.")
@@ -281,6 +517,8 @@ class WriteOffOut(BaseModel):
 
 
 class DisputeIn(Strict):
+    model_config = example(DISPUTE_IN)
+
     invoice_ref: str = Field(
         min_length=1, max_length=64, description="Invoice disputed.", examples=["INV-2026-000123"]
     )
@@ -289,12 +527,14 @@ class DisputeIn(Strict):
         min_length=1,
         max_length=500,
         description="What the buyer contests.",
-        examples=["质量问题 quality claim"],
+        examples=["质量问题 quality claim: 1 motor faulty"],
     )
     opened_on: date = Field(description="When the dispute was raised.", examples=["2026-11-10"])
 
 
 class DisputeResolveIn(Strict):
+    model_config = example(DISPUTE_RESOLVE_IN)
+
     outcome: Literal["resolved", "rejected"] = Field(
         description="resolved (settled) or rejected (claim refused)."
     )
@@ -308,6 +548,8 @@ class DisputeResolveIn(Strict):
 
 
 class DisputeOut(BaseModel):
+    model_config = example(DISPUTE_OUT)
+
     id: int = Field(description="Dispute id.")
     customer_id: int = Field(description="Customer id.")
     invoice_id: int = Field(description="Invoice id.")
@@ -322,15 +564,22 @@ class DisputeOut(BaseModel):
 
 
 class ReversalIn(Strict):
+    model_config = example(REVERSAL_IN)
+
     target_kind: TargetKind = Field(description="What to reverse.", examples=["payment"])
-    target_id: int = Field(gt=0, description="Its id.", examples=[42])
+    target_id: int = Field(gt=0, description="Its id.", examples=[43])
     reversed_on: date = Field(description="Date of the reversal.", examples=["2026-11-21"])
     reason: str = Field(
-        min_length=1, max_length=500, description="Why.", examples=["bounced bank transfer 退票"]
+        min_length=1,
+        max_length=500,
+        description="Why.",
+        examples=["posted twice by the ERP 重复入账"],
     )
 
 
 class ReversalOut(BaseModel):
+    model_config = example(REVERSAL_OUT)
+
     id: int = Field(description="Reversal id.")
     customer_id: int = Field(description="Customer id.")
     target_kind: TargetKind = Field(description="What was reversed.")
@@ -344,6 +593,8 @@ class ReversalOut(BaseModel):
 
 
 class CurrencyBalance(BaseModel):
+    model_config = example(CURRENCY_BALANCE)
+
     currency: str = Field(description="ISO 4217 code.")
     invoiced: str = Field(description="Invoices posted and not reversed.")
     paid: str = Field(description="Cash applied to invoices.")
@@ -357,6 +608,8 @@ class CurrencyBalance(BaseModel):
 
 
 class BaseTotals(BaseModel):
+    model_config = example(BASE_TOTALS)
+
     currency: str = Field(description="The company's base currency.")
     open: str = Field(description="Open, in the base currency.")
     overdue: str = Field(description="Overdue, in the base currency.")
@@ -366,6 +619,8 @@ class BaseTotals(BaseModel):
 
 
 class BalanceOut(BaseModel):
+    model_config = example(BALANCE_OUT)
+
     customer_id: int = Field(description="Customer id.")
     customer_ref: str = Field(description="Customer code.")
     as_of: date = Field(description="Business date of the overdue figure and the exchange rates.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,7 @@ from creditguard.api import presenters
 from creditguard.api.deps import Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
+from creditguard.api.problems import ERRORS
 from creditguard.db.paging import PageRequest
 from creditguard.ledger import service
 from creditguard.ledger.schemas import (
@@ -24,9 +25,13 @@ from creditguard.ledger.schemas import (
     WriteOffOut,
 )
 
-router = APIRouter(tags=["adjustments"])
+router = APIRouter(tags=["adjustments"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("ledger:read"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
+CustomerQ = Annotated[int | None, Query(description="Filter by customer id.")]
+WriteOffId = Annotated[int, Path(gt=0, description="Write-off id.")]
+DisputeId = Annotated[int, Path(gt=0, description="Dispute id.")]
+ReversalId = Annotated[int, Path(gt=0, description="Reversal id.")]
 
 
 @router.post(
@@ -34,6 +39,7 @@ Paging = Annotated[PageRequest, Depends(page_params)]
     response_model=WriteOffOut,
     status_code=201,
     summary="Write off (part of) an invoice",
+    description="Writes off part or all of an invoice's undisputed open amount as bad debt.",
 )
 def post_write_off(
     body: WriteOffIn, ctx: Annotated[Context, Depends(require("write_offs:write"))]
@@ -46,8 +52,13 @@ def post_write_off(
     )
 
 
-@router.get("/write-offs", response_model=Page[WriteOffOut], summary="List write-offs")
-def list_write_offs(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[WriteOffOut]:
+@router.get(
+    "/write-offs",
+    response_model=Page[WriteOffOut],
+    summary="List write-offs",
+    description="One page of write-offs, filtered by customer.",
+)
+def list_write_offs(ctx: Read, page: Paging, customer_id: CustomerQ = None) -> Page[WriteOffOut]:
     with ctx.db.read() as session:
         rows, total = service.list_page(
             session, ctx.actor, "write_off", {"customer_id": customer_id}, page
@@ -60,8 +71,13 @@ def list_write_offs(ctx: Read, page: Paging, customer_id: int | None = None) -> 
         )
 
 
-@router.get("/write-offs/{write_off_id}", response_model=WriteOffOut, summary="One write-off")
-def get_write_off(write_off_id: int, ctx: Read) -> WriteOffOut:
+@router.get(
+    "/write-offs/{write_off_id}",
+    response_model=WriteOffOut,
+    summary="One write-off",
+    description="One write-off of the caller's company.",
+)
+def get_write_off(write_off_id: WriteOffId, ctx: Read) -> WriteOffOut:
     with ctx.db.read() as session:
         return presenters.write_off(
             service.get_entry(session, ctx.actor, "write_off", write_off_id)
@@ -73,6 +89,8 @@ def get_write_off(write_off_id: int, ctx: Read) -> WriteOffOut:
     response_model=DisputeOut,
     status_code=201,
     summary="Put part of an invoice in dispute (excluded from dunning)",
+    description="Marks part of an invoice's open amount as contested by the buyer until the "
+    "dispute is resolved or rejected.",
 )
 def open_dispute(
     body: DisputeIn, ctx: Annotated[Context, Depends(require("disputes:write"))]
@@ -85,9 +103,19 @@ def open_dispute(
     )
 
 
-@router.get("/disputes", response_model=Page[DisputeOut], summary="List disputes")
+@router.get(
+    "/disputes",
+    response_model=Page[DisputeOut],
+    summary="List disputes",
+    description="One page of disputes, filtered by customer and status.",
+)
 def list_disputes(
-    ctx: Read, page: Paging, customer_id: int | None = None, status: str | None = None
+    ctx: Read,
+    page: Paging,
+    customer_id: CustomerQ = None,
+    status: Annotated[
+        str | None, Query(description="Filter by status: open, resolved or rejected.")
+    ] = None,
 ) -> Page[DisputeOut]:
     with ctx.db.read() as session:
         rows, total = service.list_page(
@@ -101,8 +129,13 @@ def list_disputes(
         )
 
 
-@router.get("/disputes/{dispute_id}", response_model=DisputeOut, summary="One dispute")
-def get_dispute(dispute_id: int, ctx: Read) -> DisputeOut:
+@router.get(
+    "/disputes/{dispute_id}",
+    response_model=DisputeOut,
+    summary="One dispute",
+    description="One dispute of the caller's company.",
+)
+def get_dispute(dispute_id: DisputeId, ctx: Read) -> DisputeOut:
     with ctx.db.read() as session:
         return presenters.dispute(service.get_dispute(session, ctx.actor, dispute_id))
 
@@ -112,9 +145,10 @@ def get_dispute(dispute_id: int, ctx: Read) -> DisputeOut:
     response_model=DisputeOut,
     status_code=201,
     summary="Resolve or reject a dispute",
+    description="Closes an open dispute: the amount is no longer excluded from dunning.",
 )
 def resolve_dispute(
-    dispute_id: int,
+    dispute_id: DisputeId,
     body: DisputeResolveIn,
     ctx: Annotated[Context, Depends(require("disputes:write"))],
 ) -> JSONResponse:
@@ -138,6 +172,8 @@ def _reversal_out(session: Session, ctx: Context, reversal_id: int) -> ReversalO
     response_model=ReversalOut,
     status_code=201,
     summary="Reverse a posted entry (or a reversal, which reinstates the original)",
+    description="Cancels an invoice, payment, credit note or write-off with an opposite entry; "
+    "nothing is deleted.",
 )
 def reverse(
     body: ReversalIn, ctx: Annotated[Context, Depends(require("reversals:write"))]
@@ -150,8 +186,13 @@ def reverse(
     )
 
 
-@router.get("/reversals", response_model=Page[ReversalOut], summary="List reversals")
-def list_reversals(ctx: Read, page: Paging, customer_id: int | None = None) -> Page[ReversalOut]:
+@router.get(
+    "/reversals",
+    response_model=Page[ReversalOut],
+    summary="List reversals",
+    description="One page of reversals, filtered by customer.",
+)
+def list_reversals(ctx: Read, page: Paging, customer_id: CustomerQ = None) -> Page[ReversalOut]:
     with ctx.db.read() as session:
         rows, total = service.list_page(
             session, ctx.actor, "reversal", {"customer_id": customer_id}, page
@@ -164,7 +205,12 @@ def list_reversals(ctx: Read, page: Paging, customer_id: int | None = None) -> P
         )
 
 
-@router.get("/reversals/{reversal_id}", response_model=ReversalOut, summary="One reversal")
-def get_reversal(reversal_id: int, ctx: Read) -> ReversalOut:
+@router.get(
+    "/reversals/{reversal_id}",
+    response_model=ReversalOut,
+    summary="One reversal",
+    description="One reversal of the caller's company.",
+)
+def get_reversal(reversal_id: ReversalId, ctx: Read) -> ReversalOut:
     with ctx.db.read() as session:
         return _reversal_out(session, ctx, reversal_id)

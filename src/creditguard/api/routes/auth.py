@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
 from creditguard.api.deps import Context, app_clock, app_db, require
 from creditguard.api.idempotency import run_post
+from creditguard.api.problems import LOGIN_REFUSED, problem_response, problem_responses
 from creditguard.core.errors import not_found
 from creditguard.identity import service as identity
 from creditguard.identity.schemas import (
@@ -24,10 +25,27 @@ from creditguard.identity.schemas import (
     UserOut,
 )
 
-router = APIRouter(tags=["auth & users"])
+router = APIRouter(tags=["auth & users"], responses=problem_responses(401, 422))
+# Every route but the login also answers 403, 404 and 409.
+ERRORS = problem_responses(403, 404, 409)
+UserId = Annotated[int, Path(gt=0, description="User id.")]
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Log in: password -> bearer token")
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    summary="Log in: password -> bearer token",
+    description="Exchanges the company code, e-mail and password for a bearer token; repeated "
+    "failures lock the account for a while.",
+    responses={
+        401: problem_response(
+            401,
+            "Login refused: unknown company or e-mail, wrong password, or the account is locked "
+            "after too many failures ('account_locked').",
+            LOGIN_REFUSED,
+        )
+    },
+)
 def login(body: LoginIn, request: Request) -> TokenOut:
     settings = request.app.state.settings
     policy = identity.LoginPolicy(
@@ -52,20 +70,41 @@ def login(body: LoginIn, request: Request) -> TokenOut:
     raise outcome.error()
 
 
-@router.get("/company", response_model=CompanyOut, summary="The caller's company")
+@router.get(
+    "/company",
+    response_model=CompanyOut,
+    summary="The caller's company",
+    description="The company (tenant) the credentials belong to: base currency, time zone, "
+    "language and business calendar.",
+    responses=ERRORS,
+)
 def company(ctx: Annotated[Context, Depends(require("customers:read"))]) -> CompanyOut:
     with ctx.db.read() as session:
         found = identity.require_company(session, ctx.actor.company_id)
         return CompanyOut.model_validate(found, from_attributes=True)
 
 
-@router.get("/users", response_model=list[UserOut], summary="Users of the company")
+@router.get(
+    "/users",
+    response_model=list[UserOut],
+    summary="Users of the company",
+    description="All users of the caller's company, active or not (admins only).",
+    responses=ERRORS,
+)
 def list_users(ctx: Annotated[Context, Depends(require("users:manage"))]) -> list[UserOut]:
     with ctx.db.read() as session:
         return [presenters.user(u) for u in identity.list_users(session, ctx.actor.company_id)]
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="Add a user")
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    summary="Add a user",
+    description="Adds a user with a role to the caller's company (admins only); the e-mail must "
+    "be new in the company.",
+    responses=ERRORS,
+)
 def add_user(
     body: UserIn, ctx: Annotated[Context, Depends(require("users:manage"))]
 ) -> JSONResponse:
@@ -77,8 +116,14 @@ def add_user(
     )
 
 
-@router.get("/users/{user_id}", response_model=UserOut, summary="One user")
-def get_user(user_id: int, ctx: Annotated[Context, Depends(require("users:manage"))]) -> UserOut:
+@router.get(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="One user",
+    description="One user of the caller's company (admins only).",
+    responses=ERRORS,
+)
+def get_user(user_id: UserId, ctx: Annotated[Context, Depends(require("users:manage"))]) -> UserOut:
     with ctx.db.read() as session:
         found = identity.get_user(session, ctx.actor.company_id, user_id)
         if found is None:
@@ -87,7 +132,13 @@ def get_user(user_id: int, ctx: Annotated[Context, Depends(require("users:manage
 
 
 @router.post(
-    "/api-keys", response_model=ApiKeyOut, status_code=201, summary="Issue an API key (ERP clients)"
+    "/api-keys",
+    response_model=ApiKeyOut,
+    status_code=201,
+    summary="Issue an API key (ERP clients)",
+    description="Issues an API key acting with a role (admins only); the secret `key` is in this "
+    "response only.",
+    responses=ERRORS,
 )
 def add_api_key(
     body: ApiKeyIn, ctx: Annotated[Context, Depends(require("api_keys:manage"))]
@@ -101,7 +152,11 @@ def add_api_key(
 
 
 @router.get(
-    "/api-keys", response_model=list[ApiKeyOut], summary="API keys (secrets never shown again)"
+    "/api-keys",
+    response_model=list[ApiKeyOut],
+    summary="API keys (secrets never shown again)",
+    description="The company's API keys with their prefixes and roles (admins only).",
+    responses=ERRORS,
 )
 def list_api_keys(ctx: Annotated[Context, Depends(require("api_keys:manage"))]) -> list[ApiKeyOut]:
     with ctx.db.read() as session:

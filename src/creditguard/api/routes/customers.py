@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from creditguard.api import presenters
 from creditguard.api.deps import Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
+from creditguard.api.problems import ERRORS
 from creditguard.clock import business_today
 from creditguard.customers import service
 from creditguard.customers.schemas import (
@@ -28,13 +29,21 @@ from creditguard.identity import service as identity
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import BalanceOut
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("customers:read"))]
 Write = Annotated[Context, Depends(require("customers:write"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
+CustomerId = Annotated[int, Path(gt=0, description="Customer id.")]
 
 
-@router.post("", response_model=CustomerOut, status_code=201, summary="Create a customer")
+@router.post(
+    "",
+    response_model=CustomerOut,
+    status_code=201,
+    summary="Create a customer",
+    description="Creates a customer (and its contacts) under the ERP's customer number, which "
+    "must be new in the company.",
+)
 def create(body: CustomerIn, ctx: Write) -> JSONResponse:
     return run_post(
         ctx,
@@ -44,7 +53,12 @@ def create(body: CustomerIn, ctx: Write) -> JSONResponse:
     )
 
 
-@router.get("", response_model=Page[CustomerOut], summary="List customers")
+@router.get(
+    "",
+    response_model=Page[CustomerOut],
+    summary="List customers",
+    description="One page of the company's customers, filtered and sorted.",
+)
 def list_customers(
     ctx: Read,
     page: Paging,
@@ -79,29 +93,50 @@ def list_customers(
         )
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, summary="One customer")
-def get(customer_id: int, ctx: Read) -> CustomerOut:
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    summary="One customer",
+    description="One customer of the caller's company.",
+)
+def get(customer_id: CustomerId, ctx: Read) -> CustomerOut:
     with ctx.db.read() as session:
         return presenters.customer(service.get(session, ctx.actor, customer_id))
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change a customer")
-def update(customer_id: int, body: CustomerUpdate, ctx: Write) -> CustomerOut:
+@router.patch(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    summary="Change a customer",
+    description="Changes the fields sent and leaves the others as they are.",
+)
+def update(customer_id: CustomerId, body: CustomerUpdate, ctx: Write) -> CustomerOut:
     with ctx.db.write() as session:
         return presenters.customer(service.update(session, ctx.actor, customer_id, body, ctx.clock))
 
 
-@router.get("/{customer_id}/contacts", response_model=list[ContactOut], summary="Contacts")
-def contacts(customer_id: int, ctx: Read) -> list[ContactOut]:
+@router.get(
+    "/{customer_id}/contacts",
+    response_model=list[ContactOut],
+    summary="Contacts",
+    description="The customer's contact persons.",
+)
+def contacts(customer_id: CustomerId, ctx: Read) -> list[ContactOut]:
     with ctx.db.read() as session:
         return [presenters.contact(c) for c in service.contacts(session, ctx.actor, customer_id)]
 
 
 @router.post(
-    "/{customer_id}/contacts", response_model=ContactOut, status_code=201, summary="Add a contact"
+    "/{customer_id}/contacts",
+    response_model=ContactOut,
+    status_code=201,
+    summary="Add a contact",
+    description="Adds a contact person to the customer.",
 )
 def add_contact(
-    customer_id: int, body: ContactIn, ctx: Annotated[Context, Depends(require("contacts:write"))]
+    customer_id: CustomerId,
+    body: ContactIn,
+    ctx: Annotated[Context, Depends(require("contacts:write"))],
 ) -> JSONResponse:
     return run_post(
         ctx,
@@ -116,10 +151,14 @@ def add_contact(
 
 
 @router.get(
-    "/{customer_id}/balance", response_model=BalanceOut, summary="Balance, overdue and base totals"
+    "/{customer_id}/balance",
+    response_model=BalanceOut,
+    summary="Balance, overdue and base totals",
+    description="What the customer owes per currency on a business date, and the totals in the "
+    "company's base currency at that date's exchange rates.",
 )
 def balance(
-    customer_id: int,
+    customer_id: CustomerId,
     ctx: Annotated[Context, Depends(require("balances:read"))],
     as_of: Annotated[
         date | None, Query(description="Business date; today in the company's zone by default.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from creditguard.api import presenters
 from creditguard.api.deps import Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
+from creditguard.api.problems import ERRORS
 from creditguard.db.paging import PageRequest
 from creditguard.ledger import service
 from creditguard.ledger.schemas import (
@@ -29,12 +30,15 @@ from creditguard.ledger.schemas import (
     PaymentOut,
 )
 
-router = APIRouter(tags=["ledger"])
+router = APIRouter(tags=["ledger"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("ledger:read"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
 CustomerQ = Annotated[int | None, Query(gt=0, description="Filter by customer id.")]
 FromQ = Annotated[date | None, Query(description="On or after this date.")]
 ToQ = Annotated[date | None, Query(description="On or before this date.")]
+InvoiceId = Annotated[int, Path(gt=0, description="Invoice id.")]
+PaymentId = Annotated[int, Path(gt=0, description="Payment id.")]
+NoteId = Annotated[int, Path(gt=0, description="Credit note id.")]
 
 
 def _code(session: Session, ctx: Context, customer_id: int) -> str:
@@ -46,7 +50,14 @@ def _invoice_out(session: Session, ctx: Context, invoice_id: int) -> InvoiceOut:
     return presenters.invoice(inv, _code(session, ctx, inv.customer_id), instalments, lines)
 
 
-@router.post("/invoices", response_model=InvoiceOut, status_code=201, summary="Post an invoice")
+@router.post(
+    "/invoices",
+    response_model=InvoiceOut,
+    status_code=201,
+    summary="Post an invoice",
+    description="Posts an invoice from the ERP; the due date and schedule follow the payment "
+    "terms unless given.",
+)
 def post_invoice(
     body: InvoiceIn, ctx: Annotated[Context, Depends(require("invoices:write"))]
 ) -> JSONResponse:
@@ -62,6 +73,8 @@ def post_invoice(
     response_model=BatchOut,
     status_code=201,
     summary="Post many invoices, all or nothing",
+    description="Posts up to 5000 invoices in one transaction: one invalid invoice refuses the "
+    "whole batch.",
 )
 def post_batch(
     body: InvoiceBatchIn, ctx: Annotated[Context, Depends(require("invoices:write"))]
@@ -73,7 +86,12 @@ def post_batch(
     return run_post(ctx, "/invoices/batch", body, work)
 
 
-@router.get("/invoices", response_model=Page[InvoiceOut], summary="List invoices")
+@router.get(
+    "/invoices",
+    response_model=Page[InvoiceOut],
+    summary="List invoices",
+    description="One page of invoices, filtered by customer, status, currency and due date.",
+)
 def list_invoices(
     ctx: Read,
     page: Paging,
@@ -105,8 +123,9 @@ def list_invoices(
     "/invoices/{invoice_id}",
     response_model=InvoiceOut,
     summary="One invoice with schedule and lines",
+    description="One invoice with its instalments and lines.",
 )
-def get_invoice(invoice_id: int, ctx: Read) -> InvoiceOut:
+def get_invoice(invoice_id: InvoiceId, ctx: Read) -> InvoiceOut:
     with ctx.db.read() as session:
         return _invoice_out(session, ctx, invoice_id)
 
@@ -133,6 +152,8 @@ def _payment_out(session: Session, ctx: Context, payment_id: int) -> PaymentOut:
     response_model=PaymentOut,
     status_code=201,
     summary="Post a payment (applied oldest due first, or as allocated)",
+    description="Posts a receipt and applies it to the customer's invoices as allocated, oldest "
+    "due first, or not at all.",
 )
 def post_payment(
     body: PaymentIn, ctx: Annotated[Context, Depends(require("payments:write"))]
@@ -145,7 +166,12 @@ def post_payment(
     )
 
 
-@router.get("/payments", response_model=Page[PaymentOut], summary="List payments")
+@router.get(
+    "/payments",
+    response_model=Page[PaymentOut],
+    summary="List payments",
+    description="One page of payments, filtered by customer, status and value date.",
+)
 def list_payments(
     ctx: Read,
     page: Paging,
@@ -170,9 +196,12 @@ def list_payments(
 
 
 @router.get(
-    "/payments/{payment_id}", response_model=PaymentOut, summary="One payment and where it went"
+    "/payments/{payment_id}",
+    response_model=PaymentOut,
+    summary="One payment and where it went",
+    description="One payment with the invoices it was applied to.",
 )
-def get_payment(payment_id: int, ctx: Read) -> PaymentOut:
+def get_payment(payment_id: PaymentId, ctx: Read) -> PaymentOut:
     with ctx.db.read() as session:
         return _payment_out(session, ctx, payment_id)
 
@@ -182,9 +211,12 @@ def get_payment(payment_id: int, ctx: Read) -> PaymentOut:
     response_model=PaymentOut,
     status_code=201,
     summary="Apply a payment's unapplied cash",
+    description="Applies cash kept unapplied to invoices, as allocated or oldest due first.",
 )
 def apply_payment(
-    payment_id: int, body: ApplyIn, ctx: Annotated[Context, Depends(require("payments:write"))]
+    payment_id: PaymentId,
+    body: ApplyIn,
+    ctx: Annotated[Context, Depends(require("payments:write"))],
 ) -> JSONResponse:
     def work(session: Session) -> PaymentOut:
         service.apply_unapplied(session, ctx.actor, "payment", payment_id, body, ctx.clock)
@@ -194,7 +226,11 @@ def apply_payment(
 
 
 @router.post(
-    "/credit-notes", response_model=CreditNoteOut, status_code=201, summary="Post a credit note"
+    "/credit-notes",
+    response_model=CreditNoteOut,
+    status_code=201,
+    summary="Post a credit note",
+    description="Posts a credit note, applied to the invoice named or kept unapplied.",
 )
 def post_credit_note(
     body: CreditNoteIn, ctx: Annotated[Context, Depends(require("credit_notes:write"))]
@@ -206,7 +242,12 @@ def post_credit_note(
     return run_post(ctx, "/credit-notes", body, work)
 
 
-@router.get("/credit-notes", response_model=Page[CreditNoteOut], summary="List credit notes")
+@router.get(
+    "/credit-notes",
+    response_model=Page[CreditNoteOut],
+    summary="List credit notes",
+    description="One page of credit notes, filtered by customer.",
+)
 def list_credit_notes(
     ctx: Read, page: Paging, customer_id: CustomerQ = None
 ) -> Page[CreditNoteOut]:
@@ -219,8 +260,13 @@ def list_credit_notes(
     )
 
 
-@router.get("/credit-notes/{note_id}", response_model=CreditNoteOut, summary="One credit note")
-def get_credit_note(note_id: int, ctx: Read) -> CreditNoteOut:
+@router.get(
+    "/credit-notes/{note_id}",
+    response_model=CreditNoteOut,
+    summary="One credit note",
+    description="One credit note of the caller's company.",
+)
+def get_credit_note(note_id: NoteId, ctx: Read) -> CreditNoteOut:
     with ctx.db.read() as session:
         note = service.get_entry(session, ctx.actor, "credit_note", note_id)
         return presenters.credit_note(note, _code(session, ctx, note.customer_id))
@@ -231,9 +277,10 @@ def get_credit_note(note_id: int, ctx: Read) -> CreditNoteOut:
     response_model=CreditNoteOut,
     status_code=201,
     summary="Apply a credit note's unapplied credit",
+    description="Applies credit kept unapplied to invoices, as allocated or oldest due first.",
 )
 def apply_credit_note(
-    note_id: int, body: ApplyIn, ctx: Annotated[Context, Depends(require("credit_notes:write"))]
+    note_id: NoteId, body: ApplyIn, ctx: Annotated[Context, Depends(require("credit_notes:write"))]
 ) -> JSONResponse:
     def work(session: Session) -> CreditNoteOut:
         note = service.apply_unapplied(session, ctx.actor, "credit_note", note_id, body, ctx.clock)
