@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a login token.")
     max_failed_logins: int = Field(5, ge=1, description="Failed logins before a lockout.")
     lockout_minutes: int = Field(15, ge=1, description="How long a lockout lasts.")
+    auth_cache_seconds: int = Field(
+        10,
+        ge=0,
+        le=300,
+        description="How long a checked credential is remembered in the process (0: never).",
+    )
     idempotency_stale_seconds: int = Field(
         60, ge=1, description="After this, an unfinished Idempotency-Key may be claimed again."
     )

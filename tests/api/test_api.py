@@ -319,3 +319,33 @@ def test_lists_paginate_filter_and_sort(client: TestClient, admin: dict[str, str
     bad = client.get("/api/v1/invoices?sort=password", headers=admin)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "sort"
+
+
+def test_concurrent_retries_with_one_key_post_once(
+    client: TestClient, admin: dict[str, str], db: Database
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.post("/api/v1/customers", json=CUSTOMER, headers=admin)
+    client.post("/api/v1/invoices", json=INVOICE, headers=admin)
+    body = {
+        "external_ref": "P-77",
+        "customer_ref": "C-1",
+        "received_on": "2026-11-20",
+        "currency": "CNY",
+        "amount": "250.00",
+    }
+    keyed = admin | {"Idempotency-Key": "storm"}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(
+            pool.map(lambda _: client.post("/api/v1/payments", json=body, headers=keyed), range(10))
+        )
+    statuses = sorted({r.status_code for r in responses})
+    created = [r for r in responses if r.status_code == 201]
+    assert set(statuses) <= {201, 409}
+    assert len({r.text for r in created}) == 1
+    assert created[0].json()["amount"] == "250.00"
+    after = client.post("/api/v1/payments", json=body, headers=keyed)
+    assert (after.status_code, after.json()) == (201, created[0].json())
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 1

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from creditguard import __version__
 from creditguard.api import errors, problems
+from creditguard.api.deps import CredentialCache
 from creditguard.api.routes import adjustments, auth, customers, ledger, reference
 from creditguard.clock import Clock, SystemClock
 from creditguard.config import Settings, get_settings
@@ -40,6 +41,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     app.state.clock = clock or SystemClock()
+    app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
     for module in (auth, customers, ledger, adjustments, reference):
         app.include_router(module.router, prefix="/api/v1")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from creditguard.clock import Clock
 from creditguard.config import Settings
@@ -45,10 +48,57 @@ def _credential(authorization: str | None, api_key: str | None) -> str:
     raise NotAuthenticated.of("Authorization", None, "not_authenticated")
 
 
-def require(operation: str) -> Callable[..., Context]:
+class CredentialCache:
+    """Credentials checked recently, so that a busy client costs one look-up per interval.
+
+    An entry lives ``ttl`` seconds at most and never past the token's own expiry; a revoked
+    key or a deactivated user is therefore refused at the latest ``ttl`` seconds later
+    (CREDITGUARD_AUTH_CACHE_SECONDS, 0 turns the cache off). Bounded in size.
+    """
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[bytes, tuple[datetime, Actor]] = OrderedDict()
+
+    def get(self, key: bytes, now: datetime) -> Actor | None:
+        item = self._items.get(key)
+        if item is None or item[0] <= now:
+            self._items.pop(key, None)
+            return None
+        return item[1]
+
+    def put(self, key: bytes, actor: Actor, now: datetime, valid_until: datetime | None) -> None:
+        if self.ttl <= 0:
+            return
+        until = now + timedelta(seconds=self.ttl)
+        self._items[key] = (until if valid_until is None else min(until, valid_until), actor)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+async def _actor(request: Request, credential: str) -> Actor:
+    cache: CredentialCache = request.app.state.credentials
+    clock = app_clock(request)
+    key = identity.digest(credential)
+    now = clock.now()
+    cached = cache.get(key, now)
+    if cached is not None:
+        return cached
+
+    def look_up() -> tuple[Actor, datetime | None]:
+        with app_db(request).lookup() as session:
+            return identity.authenticate_until(session, credential, clock)
+
+    actor, valid_until = await run_in_threadpool(look_up)
+    cache.put(key, actor, now, valid_until)
+    return actor
+
+
+def require(operation: str) -> Callable[..., Awaitable[Context]]:
     """A dependency that authenticates the caller and checks ``operation`` in the policy table."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         authorization: Annotated[
             str | None, Header(description="Bearer <token or API key>")
@@ -64,8 +114,7 @@ def require(operation: str) -> Callable[..., Context]:
     ) -> Context:
         db = app_db(request)
         clock = app_clock(request)
-        with db.read() as session:
-            actor = identity.authenticate(session, _credential(authorization, x_api_key), clock)
+        actor = await _actor(request, _credential(authorization, x_api_key))
         if not actor.may(operation):
             raise Forbidden.of(
                 "role", actor.role, "forbidden", role=actor.role, operation=operation

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.orm import Session
 
 from creditguard.customers.schemas import CustomerFilter
+from creditguard.db.lookups import ids_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import Contact, Customer
 
@@ -33,13 +35,14 @@ def get_by_code(session: Session, company_id: int, code: str) -> Customer | None
 
 
 def map_codes(session: Session, company_id: int, codes: Iterable[str]) -> dict[str, Customer]:
-    wanted = sorted(set(codes))
+    ids = ids_by_key(
+        session, cast(Table, Customer.__table__), "code", company_id, sorted(set(codes))
+    )
+    wanted = sorted(ids.values())
     found: dict[str, Customer] = {}
-    for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+    for start in range(0, len(wanted), 900):  # by primary key: a plan that cannot go wrong
         chunk = wanted[start : start + 900]
-        for customer in session.scalars(
-            select(Customer).where(Customer.company_id == company_id, Customer.code.in_(chunk))
-        ):
+        for customer in session.scalars(select(Customer).where(Customer.id.in_(chunk))):
             found[customer.code] = customer
     return found
 

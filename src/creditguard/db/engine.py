@@ -51,7 +51,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # A ping per checkout doubles the round trips of a short request; recycle instead, and let
+    # a dropped connection surface as a retryable error.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 
@@ -67,6 +69,11 @@ class Database:
             expire_on_commit=False,
             autoflush=False,
         )
+        self._autocommit = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -81,6 +88,16 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._readonly() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """A session for one-statement reads: no BEGIN/COMMIT round trips on PostgreSQL."""
+        if self._autocommit is None:
+            with self.read() as session:
+                yield session
+            return
+        with self._autocommit() as session:
             yield session
 
     def dispose(self) -> None:

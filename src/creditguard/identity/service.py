@@ -144,19 +144,26 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def authenticate(session: Session, credential: str, clock: Clock) -> Actor:
     """Turn a bearer token or an API key into an :class:`Actor`, or refuse."""
+    return authenticate_until(session, credential, clock)[0]
+
+
+def authenticate_until(
+    session: Session, credential: str, clock: Clock
+) -> tuple[Actor, datetime | None]:
+    """Like :func:`authenticate`, and say until when the credential stays valid (None: no end)."""
     hashed = digest(credential)
     if credential.startswith("cgk_"):
         key = repo.get_api_key(session, hashed)
         if key is None or key.revoked_at is not None:
             raise NotAuthenticated.of("credentials", None, "not_authenticated")
-        return Actor(key.company_id, f"key:{key.id}", key.role)
+        return Actor(key.company_id, f"key:{key.id}", key.role), None
     found = repo.get_token(session, hashed)
     if found is None:
         raise NotAuthenticated.of("credentials", None, "not_authenticated")
     token, user = found
     if token.revoked_at is not None or token.expires_at <= clock.now() or not user.is_active:
         raise NotAuthenticated.of("credentials", None, "not_authenticated")
-    return Actor(user.company_id, f"user:{user.id}", user.role)
+    return Actor(user.company_id, f"user:{user.id}", user.role), token.expires_at
 
 
 def create_api_key(

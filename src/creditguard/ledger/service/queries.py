@@ -14,7 +14,6 @@ from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.customers import repository as customers
 from creditguard.db.paging import PageRequest
-from creditguard.identity import repository as identity
 from creditguard.ledger import repository as repo
 from creditguard.models import (
     CreditNote,
@@ -49,20 +48,19 @@ class CustomerBalanceView:
 def customer_balance(
     session: Session, actor: Actor, customer_id: int, as_of: date
 ) -> CustomerBalanceView:
-    customer = customers.get(session, actor.company_id, customer_id)
-    if customer is None:
+    """A customer's balance per currency and in the base currency at the rates of ``as_of``."""
+    found = repo.customer_and_base_currency(session, actor.company_id, customer_id)
+    if found is None:
         raise not_found("customer", customer_id)
-    company = identity.get_company(session, actor.company_id)
-    assert company is not None
-    balances = repo.balances(session, actor.company_id, customer.id)
-    overdue = (
-        repo.overdue_by_currency(session, actor.company_id, customer.id, as_of) if balances else {}
-    )
-    rows = [CurrencyFigures(b, overdue.get(b.currency, 0)) for b in balances]
-    base = {
-        name: Money.zero(company.base_currency)
-        for name in ("open", "overdue", "disputed", "unapplied", "net")
-    }
+    customer, base_currency = found
+    rows = [
+        CurrencyFigures(balance, overdue)
+        for balance, overdue in repo.balances_with_overdue(
+            session, actor.company_id, customer.id, as_of
+        )
+    ]
+    names = ("open", "overdue", "disputed", "unapplied", "net")
+    base = {name: Money.zero(base_currency) for name in names}
     for row in rows:
         b = row.balance
         figures = {
@@ -74,10 +72,9 @@ def customer_balance(
         }
         for name, minor in figures.items():
             if minor:
-                base[name] = base[name] + fx.convert(
-                    session, Money(minor, b.currency), company.base_currency, as_of
-                )
-    return CustomerBalanceView(customer, as_of, company.base_currency, rows, base)
+                converted = fx.convert(session, Money(minor, b.currency), base_currency, as_of)
+                base[name] = base[name] + converted
+    return CustomerBalanceView(customer, as_of, base_currency, rows, base)
 
 
 def get_invoice(
