@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Select, Table, or_, select
@@ -44,6 +45,35 @@ def map_codes(session: Session, company_id: int, codes: Iterable[str]) -> dict[s
         chunk = wanted[start : start + 900]
         for customer in session.scalars(select(Customer).where(Customer.id.in_(chunk))):
             found[customer.code] = customer
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PostingDefaults:
+    """What posting an invoice needs to know of its customer."""
+
+    id: int
+    code: str
+    payment_terms: str
+    salesperson: str | None
+
+
+def posting_defaults(
+    session: Session, company_id: int, codes: Iterable[str]
+) -> dict[str, PostingDefaults]:
+    ids = ids_by_key(
+        session, cast(Table, Customer.__table__), "code", company_id, sorted(set(codes))
+    )
+    wanted = sorted(ids.values())
+    found: dict[str, PostingDefaults] = {}
+    for start in range(0, len(wanted), 900):  # by primary key: a plan that cannot go wrong
+        rows = session.execute(
+            select(Customer.id, Customer.code, Customer.payment_terms, Customer.salesperson).where(
+                Customer.id.in_(wanted[start : start + 900])
+            )
+        )
+        for row in rows:
+            found[row[1]] = PostingDefaults(row[0], row[1], row[2], row[3])
     return found
 
 

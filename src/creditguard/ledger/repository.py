@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from creditguard.db import bulk
 from creditguard.db.lookups import ids_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import (
@@ -94,15 +93,14 @@ def insert_invoices(session: Session, company_id: int, rows: Sequence[dict[str, 
     """
     if not rows:
         return []
-    session.execute(insert(cast(Table, Invoice.__table__)), list(rows))
+    bulk.insert_rows(session, cast(Table, Invoice.__table__), rows)
     refs = [row["external_ref"] for row in rows]
     ids = ids_by_key(session, cast(Table, Invoice.__table__), "external_ref", company_id, refs)
     return [ids[ref] for ref in refs]
 
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(cast(Table, model.__table__)), list(rows))
+    bulk.insert_rows(session, cast(Table, model.__table__), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,16 +262,25 @@ def bump_balances(
         return
     keys = sorted(deltas)
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     zero = dict.fromkeys(BALANCE_FIELDS, 0)
-    session.execute(
-        insert(CustomerBalance).on_conflict_do_nothing(index_elements=["customer_id", "currency"]),
+    bulk.insert_rows(
+        session,
+        cast(Table, CustomerBalance.__table__),
         [
             {"company_id": company_id, "customer_id": c, "currency": cur, "version": 0} | zero
             for c, cur in keys
         ],
+        skip_existing=("customer_id", "currency"),
     )
     table = cast(Table, CustomerBalance.__table__)
+    if dialect == "postgresql":
+        rows = [
+            (c, cur, *(int(deltas[(c, cur)].get(n, 0)) for n in BALANCE_FIELDS)) for c, cur in keys
+        ]
+        bulk.add_to_rows(
+            session, table, ["customer_id", "currency"], BALANCE_FIELDS, rows, counter="version"
+        )
+        return
     values: dict[Any, Any] = {
         name: table.c[name] + bindparam(f"d_{name}") for name in BALANCE_FIELDS
     }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,11 +24,12 @@ from creditguard.core.terms import (
     parse_terms,
 )
 from creditguard.customers import repository as customers
+from creditguard.customers.repository import PostingDefaults
 from creditguard.identity import repository as identity
 from creditguard.ledger import repository as repo
 from creditguard.ledger.schemas import InvoiceIn
 from creditguard.ledger.service._posting import Deltas
-from creditguard.models import Customer, Instalment, Invoice, InvoiceLine
+from creditguard.models import Instalment, Invoice, InvoiceLine
 from creditguard.reference.calendars import calendar_for
 
 
@@ -36,7 +38,7 @@ class _Checked:
     """An invoice that passed validation, with everything needed to write it."""
 
     data: InvoiceIn
-    customer: Customer
+    customer: PostingDefaults
     amount: Money
     terms: PaymentTerms
     schedule: tuple[tuple[date, Money], ...]
@@ -73,7 +75,7 @@ def post_invoices(
     if calendar is None and company_calendar and batch:
         calendar = _calendar(session, actor, batch)
     prefix = "invoices[{}]." if len(batch) > 1 else ""
-    found = customers.map_codes(session, actor.company_id, {i.customer_ref for i in batch})
+    found = customers.posting_defaults(session, actor.company_id, {i.customer_ref for i in batch})
     problems = _duplicates(session, actor, batch, prefix)
     checked: list[_Checked] = []
     for index, item in enumerate(batch):
@@ -116,7 +118,7 @@ def _duplicates(
 
 
 def _check(
-    item: InvoiceIn, found: dict[str, Customer], calendar: BusinessCalendar | None, at: str
+    item: InvoiceIn, found: dict[str, PostingDefaults], calendar: BusinessCalendar | None, at: str
 ) -> _Checked:
     problems: list[Problem] = []
     customer = found.get(item.customer_ref)
@@ -126,13 +128,26 @@ def _check(
         )
     amount = _money(item.amount, item.currency, f"{at}amount", problems)
     terms_text = item.payment_terms or (customer.payment_terms if customer else "net 30")
-    terms = _guard(lambda: parse_terms(terms_text, f"{at}payment_terms"), problems)
+    terms = _guard(lambda: _parse_terms(terms_text, f"{at}payment_terms"), problems)
     lines = _lines(item, at, problems)
     if problems or customer is None or amount is None or terms is None:
         raise InvalidInput(problems)
     schedule = _schedule(item, amount, terms, calendar, at)
     _check_lines(lines, amount, at)
     return _Checked(item, customer, amount, terms, schedule, lines)
+
+
+@lru_cache(maxsize=1024)
+def _terms_of(text: str) -> PaymentTerms:
+    # Pure and immutable: a batch usually repeats a handful of terms thousands of times.
+    return parse_terms(text)
+
+
+def _parse_terms(text: str, field: str) -> PaymentTerms:
+    try:
+        return _terms_of(text)
+    except InvalidInput:
+        return parse_terms(text, field)  # raises again, naming the row's own field
 
 
 def _guard(action: Any, problems: list[Problem]) -> Any:
