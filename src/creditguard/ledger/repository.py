@@ -270,15 +270,21 @@ def bump_balances(
             {"company_id": company_id, "customer_id": c, "currency": cur, "version": 0} | zero
             for c, cur in keys
         ],
-        skip_existing=("customer_id", "currency"),
+        skip_existing=("company_id", "customer_id", "currency"),
     )
     table = cast(Table, CustomerBalance.__table__)
     if dialect == "postgresql":
         rows = [
-            (c, cur, *(int(deltas[(c, cur)].get(n, 0)) for n in BALANCE_FIELDS)) for c, cur in keys
+            (company_id, c, cur, *(int(deltas[(c, cur)].get(n, 0)) for n in BALANCE_FIELDS))
+            for c, cur in keys
         ]
         bulk.add_to_rows(
-            session, table, ["customer_id", "currency"], BALANCE_FIELDS, rows, counter="version"
+            session,
+            table,
+            ["company_id", "customer_id", "currency"],
+            BALANCE_FIELDS,
+            rows,
+            counter="version",
         )
         return
     values: dict[Any, Any] = {
@@ -288,6 +294,7 @@ def bump_balances(
     stmt = (
         update(table)
         .where(
+            table.c.company_id == company_id,
             table.c.customer_id == bindparam("k_customer"),
             table.c.currency == bindparam("k_currency"),
         )

@@ -294,13 +294,11 @@ def upgrade() -> None:
             ["customers.id"],
             name=op.f("fk_customer_balances_customer_id_customers"),
         ),
-        sa.PrimaryKeyConstraint("customer_id", "currency", name=op.f("pk_customer_balances")),
+        sa.PrimaryKeyConstraint(
+            "company_id", "customer_id", "currency", name=op.f("pk_customer_balances")
+        ),
+        postgresql_with={"fillfactor": 70},
     )
-    with op.batch_alter_table("customer_balances", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_customer_balances_company_id"), ["company_id"], unique=False
-        )
-
     op.create_table(
         "invoices",
         sa.Column(
@@ -810,9 +808,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_invoices_company_id"))
 
     op.drop_table("invoices")
-    with op.batch_alter_table("customer_balances", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_customer_balances_company_id"))
-
     op.drop_table("customer_balances")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_customer_id"))
