@@ -7,10 +7,7 @@ from creditguard.customers.schemas import ContactOut, CustomerOut
 from creditguard.identity.schemas import UserOut
 from creditguard.ledger.schemas import (
     ApplicationOut,
-    BalanceOut,
-    BaseTotals,
     CreditNoteOut,
-    CurrencyBalance,
     DisputeOut,
     InstalmentOut,
     InvoiceLineOut,
@@ -19,7 +16,6 @@ from creditguard.ledger.schemas import (
     ReversalOut,
     WriteOffOut,
 )
-from creditguard.ledger.service import CustomerBalanceView
 from creditguard.models import (
     Contact,
     CreditNote,
@@ -185,32 +181,4 @@ def reversal(r: Reversal, reinstates: bool) -> ReversalOut:  # noqa: FBT001
         reason=r.reason,
         reinstates=reinstates,
         created_at=r.created_at,
-    )
-
-
-def balance(view: CustomerBalanceView) -> BalanceOut:
-    rows = []
-    for row in view.rows:
-        b, cur = row.balance, row.balance.currency
-        rows.append(
-            CurrencyBalance(
-                currency=cur,
-                invoiced=amount(b.invoiced_minor, cur),
-                paid=amount(b.paid_minor, cur),
-                credited=amount(b.credited_minor, cur),
-                written_off=amount(b.written_off_minor, cur),
-                open=amount(b.open_minor, cur),
-                overdue=amount(row.overdue_minor, cur),
-                disputed=amount(b.disputed_minor, cur),
-                unapplied=amount(b.unapplied_minor, cur),
-                net=amount(b.open_minor - b.unapplied_minor, cur),
-            )
-        )
-    base = {k: v.decimal_string() for k, v in view.base.items()}
-    return BalanceOut(
-        customer_id=view.customer.id,
-        customer_ref=view.customer.code,
-        as_of=view.as_of,
-        currencies=rows,
-        base=BaseTotals(currency=view.base_currency, **base),
     )

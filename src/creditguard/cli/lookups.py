@@ -39,8 +39,6 @@ from creditguard.db.paging import PageRequest
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import (
     BalanceOut,
-    BaseTotals,
-    CurrencyBalance,
     InvoiceOut,
     InvoiceStatus,
 )
@@ -69,42 +67,6 @@ class PageOut(BaseModel):
     items: list[Any] = Field(description="This page's rows.")
 
 
-def balance_out(view: ledger.CustomerBalanceView) -> BalanceOut:
-    rows = []
-    for row in view.rows:
-        b = row.balance
-        rows.append(
-            CurrencyBalance(
-                currency=b.currency,
-                invoiced=money(b.invoiced_minor, b.currency),
-                paid=money(b.paid_minor, b.currency),
-                credited=money(b.credited_minor, b.currency),
-                written_off=money(b.written_off_minor, b.currency),
-                open=money(b.open_minor, b.currency),
-                overdue=money(row.overdue_minor, b.currency),
-                disputed=money(b.disputed_minor, b.currency),
-                unapplied=money(b.unapplied_minor, b.currency),
-                net=money(b.open_minor - b.unapplied_minor, b.currency),
-            )
-        )
-    base = view.base
-    totals = BaseTotals(
-        currency=view.base_currency,
-        open=base["open"].decimal_string(),
-        overdue=base["overdue"].decimal_string(),
-        disputed=base["disputed"].decimal_string(),
-        unapplied=base["unapplied"].decimal_string(),
-        net=base["net"].decimal_string(),
-    )
-    return BalanceOut(
-        customer_id=view.customer.id,
-        customer_ref=view.customer.code,
-        as_of=view.as_of,
-        currencies=rows,
-        base=totals,
-    )
-
-
 @customer_app.command("show")
 def customer_show(
     *,
@@ -123,7 +85,7 @@ def customer_show(
         owner = tenant(session, company)
         actor = owner.actor
         customer = customers.get_by_code(session, actor, code, field="customer")
-        view = ledger.customer_balance(
+        report = ledger.balance_report(
             session, actor, customer.id, on or business_today(SystemClock(), owner.timezone)
         )
         parents = customers.parent_codes(session, actor, [customer])
@@ -134,7 +96,7 @@ def customer_show(
                 ContactOut.model_validate(c, from_attributes=True)
                 for c in customers.contacts(session, actor, customer.id)
             ],
-            balance=balance_out(view),
+            balance=report,
         )
     if as_json:
         echo_json(detail.model_dump(mode="json"))

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from creditguard.db import bulk
 from creditguard.db.lookups import ids_by_key
@@ -321,16 +322,16 @@ def customer_and_base_currency(
     return None if row is None else (row[0], row[1])
 
 
-def balances_with_overdue(
-    session: Session, company_id: int, customer_id: int, as_of: date
-) -> list[tuple[CustomerBalance, int]]:
-    """The customer's running totals per currency, each with the open amount due before as_of."""
+def _balance_statement() -> Select[Any]:
+    company: BindParameter[int] = bindparam("company_id")
+    customer: BindParameter[int] = bindparam("customer_id")
+    as_of: BindParameter[date] = bindparam("as_of")
     overdue = (
         select(Instalment.currency, func.sum(Instalment.open_minor).label("overdue"))
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .where(
-            Instalment.company_id == company_id,
-            Instalment.customer_id == customer_id,
+            Instalment.company_id == company,
+            Instalment.customer_id == customer,
             Instalment.due_on < as_of,
             Instalment.open_minor > 0,
             Invoice.status == "open",
@@ -338,13 +339,38 @@ def balances_with_overdue(
         .group_by(Instalment.currency)
         .subquery()
     )
-    rows = session.execute(
-        select(CustomerBalance, func.coalesce(overdue.c.overdue, 0))
-        .outerjoin(overdue, overdue.c.currency == CustomerBalance.currency)
-        .where(CustomerBalance.company_id == company_id, CustomerBalance.customer_id == customer_id)
-        .order_by(CustomerBalance.currency)
+    b = CustomerBalance.__table__.c
+    return (
+        select(
+            Customer.id,
+            Customer.code,
+            Company.base_currency,
+            b.currency,
+            *(b[name] for name in BALANCE_FIELDS),
+            func.coalesce(overdue.c.overdue, 0),
+        )
+        .join(Company, Company.id == Customer.company_id)
+        .outerjoin(
+            CustomerBalance.__table__,
+            (b.company_id == Customer.company_id) & (b.customer_id == Customer.id),
+        )
+        .outerjoin(overdue, overdue.c.currency == b.currency)
+        .where(Customer.company_id == company, Customer.id == customer)
+        .order_by(b.currency)
     )
-    return [(row[0], int(row[1])) for row in rows]
+
+
+# Built once: the hottest read of the API pays for no statement construction per request.
+_BALANCE = _balance_statement()
+
+
+def balance_rows(session: Session, company_id: int, customer_id: int, as_of: date) -> list[Any]:
+    """One statement: the customer, the base currency, and per currency its totals and overdue.
+
+    No row: no such customer in the company. One row with a null currency: nothing posted yet.
+    """
+    params = {"company_id": company_id, "customer_id": customer_id, "as_of": as_of}
+    return list(session.execute(_BALANCE, params))
 
 
 def balances(session: Session, company_id: int, customer_id: int) -> list[CustomerBalance]:

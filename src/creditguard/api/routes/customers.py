@@ -170,7 +170,7 @@ def balance(
         if as_of is None:
             company = identity.require_company(session, ctx.actor.company_id)
             as_of = business_today(ctx.clock, company.timezone)
-        view = ledger.customer_balance(session, ctx.actor, customer_id, as_of)
+        report = ledger.balance_report(session, ctx.actor, customer_id, as_of)
     # The hot read of the API: serialise once here rather than re-validate the response model.
-    body = presenters.balance(view).model_dump_json()
+    body = report.model_dump_json()
     return Response(body, media_type="application/json")

@@ -14,6 +14,7 @@ from creditguard.ledger.service.invoices import PostedBatch, post_invoices
 from creditguard.ledger.service.queries import (
     CustomerBalanceView,
     applications_of,
+    balance_report,
     customer_balance,
     customer_codes,
     get_entry,
@@ -26,6 +27,7 @@ __all__ = [
     "PostedBatch",
     "applications_of",
     "apply_unapplied",
+    "balance_report",
     "customer_balance",
     "customer_codes",
     "get_dispute",

@@ -15,10 +15,9 @@ from creditguard.core.permissions import Actor
 from creditguard.customers import repository as customers
 from creditguard.db.paging import PageRequest
 from creditguard.ledger import repository as repo
+from creditguard.ledger.schemas import BalanceOut, BaseTotals, CurrencyBalance
 from creditguard.models import (
     CreditNote,
-    Customer,
-    CustomerBalance,
     Dispute,
     Instalment,
     Invoice,
@@ -31,14 +30,36 @@ from creditguard.reference import service as fx
 
 
 @dataclass(frozen=True, slots=True)
+class BalanceFigures:
+    """A customer's running totals in one currency (minor units)."""
+
+    currency: str
+    invoiced_minor: int
+    received_minor: int
+    credit_issued_minor: int
+    paid_minor: int
+    credited_minor: int
+    written_off_minor: int
+    open_minor: int
+    unapplied_minor: int
+    disputed_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class CurrencyFigures:
-    balance: CustomerBalance
+    balance: BalanceFigures
     overdue_minor: int
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerRef:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerBalanceView:
-    customer: Customer
+    customer: CustomerRef
     as_of: date
     base_currency: str
     rows: list[CurrencyFigures]
@@ -49,32 +70,73 @@ def customer_balance(
     session: Session, actor: Actor, customer_id: int, as_of: date
 ) -> CustomerBalanceView:
     """A customer's balance per currency and in the base currency at the rates of ``as_of``."""
-    found = repo.customer_and_base_currency(session, actor.company_id, customer_id)
-    if found is None:
+    found = repo.balance_rows(session, actor.company_id, customer_id, as_of)
+    if not found:
         raise not_found("customer", customer_id)
-    customer, base_currency = found
+    first = found[0]
+    customer, base_currency = CustomerRef(first[0], first[1]), first[2]
     rows = [
-        CurrencyFigures(balance, overdue)
-        for balance, overdue in repo.balances_with_overdue(
-            session, actor.company_id, customer.id, as_of
-        )
+        CurrencyFigures(BalanceFigures(row[3], *(int(v) for v in row[4:-1])), int(row[-1]))
+        for row in found
+        if row[3] is not None
     ]
-    names = ("open", "overdue", "disputed", "unapplied", "net")
-    base = {name: Money.zero(base_currency) for name in names}
+    base = {name: Money.zero(base_currency) for name in BASE_FIGURES}
     for row in rows:
-        b = row.balance
-        figures = {
-            "open": b.open_minor,
-            "overdue": row.overdue_minor,
-            "disputed": b.disputed_minor,
-            "unapplied": b.unapplied_minor,
-            "net": b.open_minor - b.unapplied_minor,
-        }
-        for name, minor in figures.items():
+        for name, minor in _figures(row).items():
             if minor:
-                converted = fx.convert(session, Money(minor, b.currency), base_currency, as_of)
+                converted = fx.convert(
+                    session, Money(minor, row.balance.currency), base_currency, as_of
+                )
                 base[name] = base[name] + converted
     return CustomerBalanceView(customer, as_of, base_currency, rows, base)
+
+
+BASE_FIGURES = ("open", "overdue", "disputed", "unapplied", "net")
+
+
+def _figures(row: CurrencyFigures) -> dict[str, int]:
+    b = row.balance
+    return {
+        "open": b.open_minor,
+        "overdue": row.overdue_minor,
+        "disputed": b.disputed_minor,
+        "unapplied": b.unapplied_minor,
+        "net": b.open_minor - b.unapplied_minor,
+    }
+
+
+def balance_report(session: Session, actor: Actor, customer_id: int, as_of: date) -> BalanceOut:
+    """The documented balance (API and CLI alike): decimal strings per currency and in base."""
+    view = customer_balance(session, actor, customer_id, as_of)
+    currencies = []
+    for row in view.rows:
+        b, cur = row.balance, row.balance.currency
+
+        def text(minor: int, currency: str = cur) -> str:
+            return Money(minor, currency).decimal_string()
+
+        currencies.append(
+            CurrencyBalance(
+                currency=cur,
+                invoiced=text(b.invoiced_minor),
+                paid=text(b.paid_minor),
+                credited=text(b.credited_minor),
+                written_off=text(b.written_off_minor),
+                open=text(b.open_minor),
+                overdue=text(row.overdue_minor),
+                disputed=text(b.disputed_minor),
+                unapplied=text(b.unapplied_minor),
+                net=text(b.open_minor - b.unapplied_minor),
+            )
+        )
+    base = {name: money.decimal_string() for name, money in view.base.items()}
+    return BalanceOut(
+        customer_id=view.customer.id,
+        customer_ref=view.customer.code,
+        as_of=view.as_of,
+        currencies=currencies,
+        base=BaseTotals(currency=view.base_currency, **base),
+    )
 
 
 def get_invoice(
