@@ -19,7 +19,6 @@ from creditguard.cli.common import (
     Offset,
     echo_json,
     grouped,
-    money,
     opened,
     out,
     parse_date,
@@ -258,7 +257,7 @@ def invoice_list(  # noqa: PLR0913 - the options are the interface
             ).id
         rows, total = ledger.list_page(session, actor, "invoice", filters, page)
         codes = ledger.customer_codes(session, actor, sorted({r.customer_id for r in rows}))
-        items = [invoice_out(r, codes.get(r.customer_id, "")) for r in rows]
+        items = [ledger.invoice_out(r, codes.get(r.customer_id, "")) for r in rows]
     if as_json:
         echo_json(
             PageOut(total=total, limit=limit, offset=offset, items=items).model_dump(mode="json")
@@ -266,32 +265,6 @@ def invoice_list(  # noqa: PLR0913 - the options are the interface
         return
     print_invoices(items, lang)
     out().print(_page_footer(total, offset, len(items), lang), markup=False)
-
-
-def invoice_out(invoice: Any, customer_ref: str) -> InvoiceOut:
-    """An invoice row as the API shows it (amounts as decimal strings)."""
-    currency = invoice.currency
-    rate = invoice.discount_rate
-    return InvoiceOut(
-        id=invoice.id,
-        external_ref=invoice.external_ref,
-        customer_id=invoice.customer_id,
-        customer_ref=customer_ref,
-        issued_on=invoice.issued_on,
-        due_on=invoice.due_on,
-        currency=currency,
-        amount=money(invoice.amount_minor, currency),
-        open=money(invoice.open_minor, currency),
-        disputed=money(invoice.disputed_minor, currency),
-        status=invoice.status,
-        payment_terms=invoice.payment_terms,
-        discount_rate=None if rate is None else str(rate),
-        discount_until=invoice.discount_until,
-        order_ref=invoice.order_ref,
-        salesperson=invoice.salesperson,
-        description=invoice.description,
-        created_at=invoice.created_at,
-    )
 
 
 def print_invoices(items: list[InvoiceOut], lang: str) -> None:

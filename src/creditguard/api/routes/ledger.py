@@ -47,7 +47,7 @@ def _code(session: Session, ctx: Context, customer_id: int) -> str:
 
 def _invoice_out(session: Session, ctx: Context, invoice_id: int) -> InvoiceOut:
     inv, instalments, lines = service.get_invoice(session, ctx.actor, invoice_id)
-    return presenters.invoice(inv, _code(session, ctx, inv.customer_id), instalments, lines)
+    return service.invoice_out(inv, _code(session, ctx, inv.customer_id), instalments, lines)
 
 
 @router.post(
@@ -115,7 +115,7 @@ def list_invoices(
         "invoice",
         filters,
         page,
-        lambda s, rows, codes: [presenters.invoice(r, codes[r.customer_id]) for r in rows],
+        lambda s, rows, codes: [service.invoice_out(r, codes[r.customer_id]) for r in rows],
     )
 
 

@@ -11,6 +11,7 @@ from creditguard.ledger.service.adjustments import (
 )
 from creditguard.ledger.service.cash import apply_unapplied, post_credit_note, post_payment
 from creditguard.ledger.service.invoices import PostedBatch, post_invoices
+from creditguard.ledger.service.presenting import invoice_out
 from creditguard.ledger.service.queries import (
     CustomerBalanceView,
     applications_of,
@@ -34,6 +35,7 @@ __all__ = [
     "get_entry",
     "get_invoice",
     "get_reversal",
+    "invoice_out",
     "list_page",
     "open_dispute",
     "post_credit_note",
