@@ -179,8 +179,16 @@ def test_bad_input_is_problem_json_naming_field_value_reason(
     ]
     floated = client.post("/api/v1/invoices", headers=admin, json=INVOICE | {"amount": 10.5})
     assert floated.status_code == 422
-    assert floated.json()["errors"][0]["field"] == "amount"
-    assert floated.json()["errors"][0]["message"] == "Input should be a valid string"
+    assert floated.json()["errors"] == [
+        {
+            "field": "amount",
+            "value": "10.5",
+            "code": "amount_as_string",
+            "message": 'amounts travel as decimal strings such as "1234.50", never as JSON numbers',
+        }
+    ]
+    numbered = client.post("/api/v1/invoices", headers=admin, json=INVOICE | {"customer_ref": 7})
+    assert numbered.json()["errors"][0]["message"] == "Input should be a valid string"
 
 
 @pytest.mark.parametrize("field", ["company_id", "id", "status", "open"])

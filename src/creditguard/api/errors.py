@@ -125,11 +125,24 @@ def _field(loc: Iterable[Any]) -> str:
     return out or "body"
 
 
+DECIMAL_FIELDS = frozenset({"amount", "quantity", "unit_price"})
+
+
 def validation_problems(errors: Iterable[dict[str, Any]]) -> list[Problem]:
     problems = []
     for e in errors:
-        zh = PYDANTIC_ZH.get(str(e.get("type")), str(e.get("msg", "")))
         value = e.get("input")
+        field = _field(e.get("loc", ()))
+        if (
+            e.get("type") == "string_type"
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and field.rsplit(".", 1)[-1] in DECIMAL_FIELDS
+        ):
+            # A JSON number where money (or a quantity) is expected: say how to send it.
+            problems.append(Problem(field, value, "amount_as_string"))
+            continue
+        zh = PYDANTIC_ZH.get(str(e.get("type")), str(e.get("msg", "")))
         if e.get("type") == "missing" or isinstance(value, dict | list):
             value = None
         problems.append(
