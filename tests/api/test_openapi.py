@@ -16,10 +16,11 @@ from creditguard.api.pagination import Page
 from creditguard.customers import schemas as customers
 from creditguard.db import Database
 from creditguard.identity import schemas as identity
+from creditguard.imports import schemas as imports
 from creditguard.ledger import schemas as ledger
 from creditguard.reference import schemas as reference
 
-MODULES = (identity, customers, ledger, reference, problems)
+MODULES = (identity, customers, ledger, reference, imports, problems)
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = ("401", "403", "404", "409", "422")
 LOGIN = "/api/v1/auth/token"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from creditguard.api.deps import Context
 from creditguard.identity import service as identity
-from creditguard.identity.service import IdempotentRequest, Replay
+from creditguard.identity.service import Claim, IdempotentRequest, Replay
 
 
 def run_post(
@@ -40,15 +41,7 @@ def run_post(
     stale = timedelta(seconds=ctx.settings.idempotency_stale_seconds)
     outcome = identity.claim(ctx.db.engine, request, ctx.clock, stale)
     if isinstance(outcome, Replay):
-        return JSONResponse(
-            content=None,
-            status_code=outcome.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        ).__class__(
-            content=_loads(outcome.body),
-            status_code=outcome.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
+        return _replay(outcome)
     try:
         with ctx.db.write() as session:
             result = work(session)
@@ -61,7 +54,48 @@ def run_post(
     return JSONResponse(payload, status_code=status_code)
 
 
-def _loads(text: str) -> object:
-    import json
+def _replay(outcome: Replay) -> JSONResponse:
+    return JSONResponse(
+        content=json.loads(outcome.body),
+        status_code=outcome.status_code,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
-    return json.loads(text)
+
+def _claim(ctx: Context, path: str, body: BaseModel) -> Claim | Replay:
+    assert ctx.idempotency_key is not None
+    request = IdempotentRequest(
+        actor=ctx.actor,
+        key=ctx.idempotency_key,
+        method="POST",
+        path=path,
+        fingerprint=identity.request_fingerprint("POST", path, body.model_dump_json().encode()),
+    )
+    stale = timedelta(seconds=ctx.settings.idempotency_stale_seconds)
+    return identity.claim(ctx.db.engine, request, ctx.clock, stale)
+
+
+def run_batch(
+    ctx: Context, path: str, body: BaseModel, work: Callable[[], tuple[int, BaseModel]]
+) -> JSONResponse:
+    """Like :func:`run_post` for work that owns its transaction (a batch import).
+
+    The work is itself idempotent (a re-run reports "unchanged"), so its response is stored
+    just after it commits; a crash in between leaves a key that a retry can take over.
+    """
+    outcome = None if ctx.idempotency_key is None else _claim(ctx, path, body)
+    if isinstance(outcome, Replay):
+        return _replay(outcome)
+    try:
+        status_code, result = work()
+    except BaseException:
+        if outcome is not None:
+            identity.release(ctx.db.engine, outcome)
+        raise
+    if outcome is not None and status_code < 400:
+        with ctx.db.write() as session:
+            text = result.model_dump_json()
+            identity.finish(session, outcome, status_code=status_code, body=text, clock=ctx.clock)
+    elif outcome is not None:
+        identity.release(ctx.db.engine, outcome)
+    return JSONResponse(result.model_dump(mode="json"), status_code=status_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from creditguard.cli import admin, demo, lookups
+from creditguard.cli import admin, demo, imports, lookups
 from creditguard.cli.common import CliGroup, current_lang, print_error
 from creditguard.core.errors import DomainError
 
@@ -19,6 +19,8 @@ app = typer.Typer(
 app.command("init")(admin.init)
 app.command("serve")(admin.serve)
 app.command("demo")(demo.demo)
+app.command("import")(imports.import_file)
+app.command("template")(imports.template_file)
 app.add_typer(admin.company_app, name="company")
 app.add_typer(admin.user_app, name="user")
 app.add_typer(admin.apikey_app, name="apikey")

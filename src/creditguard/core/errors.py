@@ -37,6 +37,32 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             'amounts travel as decimal strings such as "1234.50", never as JSON numbers',
             '金额须以十进制字符串传递（如 "1234.50"），不能是 JSON 数字',
         ),
+        "bad_file_type": (
+            "import files must be one of {types}",
+            "导入文件须为以下格式之一：{types}",
+        ),
+        "empty_file": ("the file has no header row", "文件没有标题行"),
+        "bad_json": (
+            'JSON imports are a list of objects, or {{"rows": [...]}}',
+            'JSON 导入须为对象列表，或 {{"rows": [...]}}',
+        ),
+        "unknown_column": (
+            "unknown column; the columns are: {expected}",
+            "未知的列；可用的列为：{expected}",
+        ),
+        "duplicate_column": ("this column appears twice", "该列重复出现"),
+        "missing_column": ("this required column is missing", "缺少此必填列"),
+        "bad_date": ("'{value}' is not a date (YYYY-MM-DD)", "'{value}' 不是日期（YYYY-MM-DD）"),
+        "posted_differs": (
+            "{kind} '{key}' is already posted with {column} = '{posted}'; posted entries are never "
+            "edited: reverse it and post a new one",
+            "{kind_zh} '{key}' 已过账，{column} 为 '{posted}'；"
+            "已过账分录不能修改，请先冲销再重新过账",
+        ),
+        "rows_disagree": (
+            "rows of {kind} '{key}' disagree on {column}",
+            "{kind_zh} '{key}' 的多行在 {column} 上不一致",
+        ),
         "not_a_number": ("'{value}' is not a decimal number", "'{value}' 不是有效的十进制数"),
         "currency_mismatch": (
             "cannot combine {left} with {right}",
@@ -136,6 +162,8 @@ KINDS_ZH: Final[Mapping[str, str]] = MappingProxyType(
         "reversal": "冲销",
         "entry": "记账分录",
         "contact": "联系人",
+        "file": "文件",
+        "order": "订单",
     }
 )
 

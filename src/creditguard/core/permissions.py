@@ -18,6 +18,7 @@ _ERP = frozenset(
         "payments:write",
         "credit_notes:write",
         "reversals:write",
+        "orders:write",
     }
 )
 _CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:write"})

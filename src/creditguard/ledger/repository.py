@@ -501,3 +501,17 @@ def applications_of_reversal(
             .order_by(Application.id)
         )
     )
+
+
+def entries_by_refs(
+    session: Session, model: type[Any], company_id: int, refs: Sequence[str]
+) -> dict[str, Any]:
+    ids = ids_by_key(session, cast(Table, model.__table__), "external_ref", company_id, refs)
+    wanted = sorted(ids.values())
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), 900):
+        for entry in session.scalars(
+            select(model).where(model.id.in_(wanted[start : start + 900]))
+        ):
+            found[entry.external_ref] = entry
+    return found

@@ -2,7 +2,7 @@
 
 from creditguard.models.base import Base
 from creditguard.models.company import ApiKey, AuthToken, Company, IdempotencyRecord, User
-from creditguard.models.customer import Contact, Customer
+from creditguard.models.customer import Contact, Customer, Order
 from creditguard.models.ledger import (
     Application,
     CreditNote,
@@ -33,6 +33,7 @@ __all__ = [
     "Instalment",
     "Invoice",
     "InvoiceLine",
+    "Order",
     "Payment",
     "Reversal",
     "User",

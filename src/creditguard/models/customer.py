@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditguard.models.base import Base, BigId, TenantMixin
@@ -42,3 +42,33 @@ class Contact(TenantMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+
+
+class Order(TenantMixin, Base):
+    """A sales order: not a ledger entry, so it may change (shipped, invoiced, cancelled).
+
+    Confirmed orders not shipped, and shipped goods not invoiced, count in a customer's exposure.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_ref"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint(
+            "shipped_minor >= 0 AND shipped_minor <= amount_minor", name="shipped_in_range"
+        ),
+        CheckConstraint(
+            "status IN ('confirmed', 'shipped', 'invoiced', 'cancelled')", name="status"
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
+    external_ref: Mapped[str] = mapped_column(String(64))
+    ordered_on: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    shipped_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="confirmed")
+    expected_ship_on: Mapped[date | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

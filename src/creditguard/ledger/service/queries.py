@@ -200,3 +200,9 @@ def list_page(
 
 def customer_codes(session: Session, actor: Actor, ids: list[int]) -> dict[int, str]:
     return customers.codes_of(session, actor.company_id, ids)
+
+
+def entries_by_ref(session: Session, actor: Actor, kind: str, refs: list[str]) -> dict[str, Any]:
+    """Posted entries of ``kind`` (invoice, payment, credit_note) by external reference."""
+    model = MODELS[kind]
+    return repo.entries_by_refs(session, model, actor.company_id, refs)

@@ -1,0 +1,169 @@
+"""Read an import file (CSV, XLSX or JSON) into rows keyed by the canonical column names.
+
+Headers may be English, Chinese or a documented alias, in any case. CSV may be UTF-8 (with or
+without the BOM Excel writes) or GB18030 (what Chinese Excel saves as "CSV"). Every cell is read
+as text; types are checked later, per column, so that the report can name row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from creditguard.imports.formats import FORMATS, header_map, normalise
+
+SUFFIXES = (".csv", ".xlsx", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem in a file: which row (the header is row 1), which column, which value, why."""
+
+    row: int
+    column: str
+    value: str | None
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """The file's data rows with canonical column names, and each row's line in the file."""
+
+    rows: list[dict[str, str]]
+    lines: list[int]
+    errors: list[RowError]
+
+
+def read_file(kind: str, path: Path) -> Table:
+    """Read ``path`` (by its suffix) as rows of ``kind``; header problems come back as errors."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        return Table(
+            [],
+            [],
+            [RowError(0, "file", path.name, "bad_file_type", {"types": ", ".join(SUFFIXES)})],
+        )
+    if suffix == ".json":
+        # Numbers are read as Decimal, exactly as written: never through a binary float.
+        data = json.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        return read_records(kind, data)
+    raw = _xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path.read_bytes())
+    return read_grid(kind, raw)
+
+
+def read_grid(kind: str, grid: Iterator[list[str]]) -> Table:
+    """Rows given as a header line and data lines (CSV and XLSX)."""
+    header = next(grid, None)
+    if header is None:
+        return Table([], [], [RowError(1, "header", None, "empty_file")])
+    columns, errors = _columns(kind, header)
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    for line, cells in enumerate(grid, start=2):
+        if not any(c.strip() for c in cells):
+            continue  # blank lines (Excel leaves them) are not rows
+        rows.append({name: cells[i].strip() for i, name in columns.items() if i < len(cells)})
+        lines.append(line)
+    return Table(rows, lines, errors)
+
+
+def read_records(kind: str, data: Any) -> Table:
+    """Rows given as JSON: a list of objects, or ``{"rows": [...]}``; each object may name its
+    columns its own way (English, Chinese, aliases)."""
+    records = data.get("rows") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        return Table([], [], [RowError(0, "file", None, "bad_json")])
+    known = header_map(kind)
+    rows: list[dict[str, str]] = []
+    unknown: dict[str, None] = {}
+    errors: list[RowError] = []
+    for number, record in enumerate(records, start=1):
+        row: dict[str, str] = {}
+        for key, value in record.items():
+            name = known.get(normalise(str(key)))
+            if name is None:
+                unknown.setdefault(str(key))
+            elif name in row:
+                errors.append(RowError(number, str(key), None, "duplicate_column"))
+            else:
+                row[name] = _text(value)
+        rows.append(row)
+    expected = ", ".join(c.name for c in FORMATS[kind])
+    errors += [RowError(1, key, None, "unknown_column", {"expected": expected}) for key in unknown]
+    present = {name for row in rows for name in row}
+    errors += [
+        RowError(1, c.name, None, "missing_column")
+        for c in FORMATS[kind]
+        if c.required and c.name not in present
+    ]
+    return Table(rows, list(range(1, len(rows) + 1)), errors)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _columns(kind: str, header: list[str]) -> tuple[dict[int, str], list[RowError]]:
+    known = header_map(kind)
+    columns: dict[int, str] = {}
+    errors: list[RowError] = []
+    for i, title in enumerate(header):
+        if not str(title).strip():
+            continue
+        name = known.get(normalise(str(title)))
+        if name is None:
+            expected = ", ".join(c.name for c in FORMATS[kind])
+            errors.append(RowError(1, str(title), None, "unknown_column", {"expected": expected}))
+        elif name in columns.values():
+            errors.append(RowError(1, str(title), None, "duplicate_column"))
+        else:
+            columns[i] = name
+    present = set(columns.values())
+    errors += [
+        RowError(1, c.name, None, "missing_column")
+        for c in FORMATS[kind]
+        if c.required and c.name not in present
+    ]
+    return columns, errors
+
+
+def _csv_rows(data: bytes) -> Iterator[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")  # Chinese Excel's "CSV" encoding
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # imported when needed: reading XLSX only
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()  # Excel stores dates as datetimes at midnight
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
