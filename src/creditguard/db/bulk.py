@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, bindparam, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -77,6 +77,9 @@ def add_to_rows(
     """``UPDATE table SET x = x + v.x`` for every row of ``rows`` (keys, then increments)."""
     if not rows:
         return
+    if session.get_bind().dialect.name != "postgresql":
+        _add_executemany(session, table, keys, increments, rows, counter=counter)
+        return
     names = [*keys, *increments]
     columns = [table.c[name] for name in names]
     sets = [f"{name} = t.{name} + v.{name}" for name in increments]
@@ -88,3 +91,20 @@ def add_to_rows(
         f"FROM {_unnest(session, columns)} AS v({', '.join(names)}) WHERE {match}"
     )
     _raw(session).execute(sql, _arrays(session, columns, rows))
+
+
+def _add_executemany(
+    session: Session,
+    table: Table,
+    keys: Sequence[str],
+    increments: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    counter: str | None,
+) -> None:
+    values: dict[Any, Any] = {name: table.c[name] + bindparam(f"d_{name}") for name in increments}
+    if counter is not None:
+        values[counter] = table.c[counter] + 1
+    stmt = update(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys)).values(values)
+    names = [f"k_{k}" for k in keys] + [f"d_{n}" for n in increments]
+    session.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])

@@ -288,15 +288,18 @@ def import_payments(
     totals: dict[str, int] = defaultdict(int)
     existing = ledger.entries_by_ref(session, actor, "payment", [k for k in groups if k])
     codes = ledger.customer_codes(session, actor, [e.customer_id for e in existing.values()])
+    batch: list[tuple[PaymentIn, list[tuple[int, dict[str, str]]]]] = []
     for ref, rows in groups.items():
         for _, row in rows:
             add_total(totals, row.get("currency", ""), row.get("amount", ""))
         report.errors += disagreement(rows, PAYMENT_HEAD, "payment", ref)
         if ref in existing:
             _compare_payment(existing[ref], codes, rows, report)
-        else:
-            _post_payment(session, actor, ref, rows, clock, report)
+        elif (data := _payment_in(ref, rows, report)) is not None:
+            batch.append((data, rows))
     finish_totals(report, totals)
+    if batch:  # even beside other errors: the ledger's own checks report the rest in one run
+        _post_payments(session, actor, batch, clock, report)
 
 
 def _payment_total(rows: list[tuple[int, dict[str, str]]]) -> str | None:
@@ -332,35 +335,51 @@ def _compare_payment(
         report.errors.append(error)
 
 
-def _post_payment(
-    session: Session,
-    actor: Actor,
-    ref: str,
-    rows: list[tuple[int, dict[str, str]]],
-    clock: Clock,
-    report: ImportReport,
-) -> None:
+def _payment_in(
+    ref: str, rows: list[tuple[int, dict[str, str]]], report: ImportReport
+) -> PaymentIn | None:
     head = compact(rows[0][1])
-    allocated = [(line, r) for line, r in rows if r.get("invoice_ref")]
     values = {k: v for k, v in head.items() if k in PAYMENT_HEAD and k != "customer_code"} | {
         "external_ref": ref,
         "customer_ref": head.get("customer_code", ""),
         "amount": _payment_total(rows) or head.get("amount", ""),
         "auto_allocate": False,
         "allocations": [
-            {"invoice_ref": r["invoice_ref"], "amount": r.get("amount", "")} for _, r in allocated
+            {"invoice_ref": r["invoice_ref"], "amount": r.get("amount", "")}
+            for _, r in _allocated(rows)
         ],
     }
     columns = {"customer_ref": "customer_code", "external_ref": "payment_ref"}
-    data = build(PaymentIn, values, rows[0][0], columns, report)
-    if data is None:
-        return
+    data: PaymentIn | None = build(PaymentIn, values, rows[0][0], columns, report)
+    return data
+
+
+def _allocated(rows: list[tuple[int, dict[str, str]]]) -> list[tuple[int, dict[str, str]]]:
+    return [(line, r) for line, r in rows if r.get("invoice_ref")]
+
+
+def _post_payments(
+    session: Session,
+    actor: Actor,
+    batch: list[tuple[PaymentIn, list[tuple[int, dict[str, str]]]]],
+    clock: Clock,
+    report: ImportReport,
+) -> None:
+    """One batch posting for the whole file (thousands of receipts in a few statements)."""
     try:
         with session.begin_nested():
-            ledger.post_payment(session, actor, data, clock)
-        report.inserted += 1
+            posted = ledger.post_payments(session, actor, [data for data, _ in batch], clock)
+        report.inserted += len(posted.ids)
     except DomainError as error:
-        add_domain_errors(error, report, lambda f: _payment_field(f, rows, allocated))
+        add_domain_errors(error, report, lambda f: _batch_field(f, batch))
+
+
+def _batch_field(
+    field: str, batch: list[tuple[PaymentIn, list[tuple[int, dict[str, str]]]]]
+) -> tuple[int, str]:
+    index = int(field[len("payments[") : field.index("]")])
+    rows = batch[index][1]
+    return _payment_field(field[field.index("]") + 2 :], rows, _allocated(rows))
 
 
 def _payment_field(

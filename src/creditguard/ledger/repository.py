@@ -86,6 +86,74 @@ def invoices_by_refs(session: Session, company_id: int, refs: Iterable[str]) -> 
     return found
 
 
+def insert_entries(
+    session: Session, model: type[Any], company_id: int, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert entries (invoices, payments) in one statement; return their ids in order given."""
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    bulk.insert_rows(session, table, rows)
+    refs = [row["external_ref"] for row in rows]
+    ids = ids_by_key(session, table, "external_ref", company_id, refs)
+    return [ids[ref] for ref in refs]
+
+
+def open_items_of_customers(
+    session: Session, company_id: int, customer_ids: Sequence[int]
+) -> dict[tuple[int, str], list[OpenInstalment]]:
+    """Every open instalment of these customers, by (customer, currency), oldest due first."""
+    found: dict[tuple[int, str], list[OpenInstalment]] = {}
+    wanted = sorted(set(customer_ids))
+    for start in range(0, len(wanted), 900):
+        stmt = (
+            select(
+                Instalment.customer_id,
+                Instalment.currency,
+                Instalment.id,
+                Instalment.invoice_id,
+                Invoice.external_ref,
+                Instalment.seq,
+                Instalment.due_on,
+                Invoice.issued_on,
+                Instalment.open_minor,
+                Invoice.open_minor,
+                Invoice.disputed_minor,
+            )
+            .join(Invoice, Invoice.id == Instalment.invoice_id)
+            .where(
+                Instalment.company_id == company_id,
+                Instalment.customer_id.in_(wanted[start : start + 900]),
+                Instalment.open_minor > 0,
+                Invoice.status == "open",
+            )
+            .order_by(Instalment.due_on, Invoice.issued_on, Instalment.invoice_id, Instalment.seq)
+        )
+        for row in session.execute(stmt):
+            found.setdefault((row[0], row[1]), []).append(OpenInstalment(*row[2:]))
+    return found
+
+
+def add_to_open_amounts(
+    session: Session, instalments: Mapping[int, int], invoices: Mapping[int, int]
+) -> None:
+    """Add (negative: settle) amounts to many instalments and invoices at once."""
+    bulk.add_to_rows(
+        session,
+        cast(Table, Instalment.__table__),
+        ["id"],
+        ["open_minor"],
+        [(k, v) for k, v in sorted(instalments.items())],
+    )
+    bulk.add_to_rows(
+        session,
+        cast(Table, Invoice.__table__),
+        ["id"],
+        ["open_minor"],
+        [(k, v) for k, v in sorted(invoices.items())],
+    )
+
+
 def insert_invoices(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert invoices in one multi-row statement; return their ids in the order given.
 

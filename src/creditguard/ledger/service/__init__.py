@@ -11,6 +11,7 @@ from creditguard.ledger.service.adjustments import (
 )
 from creditguard.ledger.service.cash import apply_unapplied, post_credit_note, post_payment
 from creditguard.ledger.service.invoices import PostedBatch, post_invoices
+from creditguard.ledger.service.payments_batch import post_payments
 from creditguard.ledger.service.presenting import invoice_out
 from creditguard.ledger.service.queries import (
     CustomerBalanceView,
@@ -43,6 +44,7 @@ __all__ = [
     "post_credit_note",
     "post_invoices",
     "post_payment",
+    "post_payments",
     "post_write_off",
     "reinstates",
     "resolve_dispute",
