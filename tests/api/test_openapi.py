@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from creditguard.api import problems
 from creditguard.api.app import create_app
-from creditguard.api.pagination import Page
+from creditguard.api.pagination import Changes, Page
 from creditguard.customers import schemas as customers
 from creditguard.db import Database
 from creditguard.identity import schemas as identity
@@ -59,10 +59,12 @@ MODELS = _models()
 def _model_for(schema: dict[str, Any]) -> type[BaseModel] | None:
     """The model a component schema was generated from (``Page[InvoiceOut]`` included)."""
     title = str(schema.get("title", ""))
-    if title.startswith("Page[") and title.endswith("]"):
-        item = MODELS.get(title.removeprefix("Page[").removesuffix("]"))
-        page = None if item is None else Page.__class_getitem__(item)
-        return page if isinstance(page, type) else None
+    for generic in (Page, Changes):
+        prefix = f"{generic.__name__}["
+        if title.startswith(prefix) and title.endswith("]"):
+            item = MODELS.get(title.removeprefix(prefix).removesuffix("]"))
+            model = None if item is None else generic.__class_getitem__(item)
+            return model if isinstance(model, type) else None
     return MODELS.get(title)
 
 

@@ -9,7 +9,15 @@ from fastapi import FastAPI
 from creditguard import __version__
 from creditguard.api import errors, problems
 from creditguard.api.deps import CredentialCache
-from creditguard.api.routes import adjustments, auth, customers, imports, ledger, reference
+from creditguard.api.routes import (
+    adjustments,
+    auth,
+    changes,
+    customers,
+    imports,
+    ledger,
+    reference,
+)
 from creditguard.clock import Clock, SystemClock
 from creditguard.config import Settings, get_settings
 from creditguard.db import Database
@@ -43,7 +51,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
-    for module in (auth, customers, ledger, adjustments, imports, reference):
+    for module in (auth, customers, ledger, adjustments, imports, changes, reference):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -47,3 +48,18 @@ def page_params(
     ] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset, sort=sort)
+
+
+class Changes(BaseModel, Generic[T]):
+    """A page of a change feed: pass ``next_since`` and ``next_after_id`` back to continue."""
+
+    model_config = ConfigDict(json_schema_extra=_items_example)
+
+    items: list[T] = Field(description="Entries changed after the cursor, oldest change first.")
+    next_since: datetime | None = Field(
+        description="Cursor for the next call (null: nothing more now).",
+        examples=["2026-11-22T01:30:00Z"],
+    )
+    next_after_id: int | None = Field(
+        description="Second half of the cursor: the last id returned.", examples=[42]
+    )

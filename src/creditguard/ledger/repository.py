@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, select, update
+from sqlalchemy import Select, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
@@ -248,7 +248,12 @@ def add_to_instalment(session: Session, instalment_id: int, delta: int) -> None:
 
 
 def add_to_invoice(
-    session: Session, invoice_id: int, *, open_delta: int = 0, disputed_delta: int = 0
+    session: Session,
+    invoice_id: int,
+    *,
+    now: datetime,
+    open_delta: int = 0,
+    disputed_delta: int = 0,
 ) -> None:
     session.execute(
         update(Invoice)
@@ -256,6 +261,7 @@ def add_to_invoice(
         .values(
             open_minor=Invoice.open_minor + open_delta,
             disputed_minor=Invoice.disputed_minor + disputed_delta,
+            updated_at=now,
         )
     )
 
@@ -548,7 +554,7 @@ def add_unapplied(
     )
 
 
-def set_invoice_open(session: Session, invoice: Invoice, *, live: bool) -> None:
+def set_invoice_open(session: Session, invoice: Invoice, *, live: bool, now: datetime) -> None:
     """Open the whole invoice again (live) or close it at zero (reversed)."""
     session.execute(
         update(Instalment)
@@ -557,6 +563,7 @@ def set_invoice_open(session: Session, invoice: Invoice, *, live: bool) -> None:
     )
     invoice.open_minor = invoice.amount_minor if live else 0
     invoice.status = "open" if live else "reversed"
+    invoice.updated_at = now
 
 
 def applications_of_reversal(
@@ -583,3 +590,32 @@ def entries_by_refs(
         ):
             found[entry.external_ref] = entry
     return found
+
+
+FEEDS: Mapping[str, tuple[type[Any], str]] = {
+    "customers": (Customer, "updated_at"),
+    "invoices": (Invoice, "updated_at"),
+    "payments": (Payment, "created_at"),
+    "credit-notes": (CreditNote, "created_at"),
+    "write-offs": (WriteOff, "created_at"),
+    "reversals": (Reversal, "created_at"),
+}
+
+
+def changed_since(
+    session: Session, company_id: int, kind: str, cursor: tuple[datetime, int], limit: int
+) -> list[Any]:
+    """Rows of ``kind`` changed after ``cursor`` = (instant, id), in change order (keyset)."""
+    model, name = FEEDS[kind]
+    column = getattr(model, name)
+    since, after_id = cursor
+    stmt = (
+        select(model)
+        .where(
+            model.company_id == company_id,
+            or_(column > since, and_(column == since, model.id > after_id)),
+        )
+        .order_by(column, model.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditguard.models.base import Base, BigId, TenantMixin
@@ -13,6 +21,7 @@ from creditguard.models.base import Base, BigId, TenantMixin
 class Customer(TenantMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
+        Index("ix_customers_changes", "company_id", "updated_at", "id"),
         UniqueConstraint("company_id", "code"),
         CheckConstraint("status IN ('active', 'blocked', 'closed')", name="status"),
     )
@@ -52,6 +61,7 @@ class Order(TenantMixin, Base):
 
     __tablename__ = "orders"
     __table_args__ = (
+        Index("ix_orders_changes", "company_id", "updated_at", "id"),
         UniqueConstraint("company_id", "external_ref"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint(

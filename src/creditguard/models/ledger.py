@@ -35,6 +35,7 @@ class Invoice(TenantMixin, Base):
         CheckConstraint("disputed_minor >= 0 AND disputed_minor <= open_minor", name="disputed"),
         CheckConstraint("status IN ('open', 'settled', 'reversed')", name="status"),
         Index("ix_invoices_customer_due", "company_id", "customer_id", "due_on"),
+        Index("ix_invoices_changes", "company_id", "updated_at", "id"),
     )
 
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
@@ -53,6 +54,8 @@ class Invoice(TenantMixin, Base):
     disputed_minor: Mapped[int] = mapped_column(Minor, default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime]
+    # When open, disputed or status last moved: what an ERP pulls with GET /changes/invoices.
+    updated_at: Mapped[datetime]
 
 
 class InvoiceLine(TenantMixin, Base):
@@ -89,6 +92,7 @@ class Instalment(TenantMixin, Base):
 class Payment(TenantMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (
+        Index("ix_payments_changes", "company_id", "created_at", "id"),
         UniqueConstraint("company_id", "external_ref"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint(
@@ -112,6 +116,7 @@ class Payment(TenantMixin, Base):
 class CreditNote(TenantMixin, Base):
     __tablename__ = "credit_notes"
     __table_args__ = (
+        Index("ix_credit_notes_changes", "company_id", "created_at", "id"),
         UniqueConstraint("company_id", "external_ref"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint(
@@ -135,6 +140,7 @@ class CreditNote(TenantMixin, Base):
 class WriteOff(TenantMixin, Base):
     __tablename__ = "write_offs"
     __table_args__ = (
+        Index("ix_write_offs_changes", "company_id", "created_at", "id"),
         UniqueConstraint("company_id", "external_ref"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("status IN ('posted', 'reversed')", name="status"),
@@ -185,6 +191,7 @@ class Reversal(TenantMixin, Base):
 
     __tablename__ = "reversals"
     __table_args__ = (
+        Index("ix_reversals_changes", "company_id", "created_at", "id"),
         UniqueConstraint("company_id", "target_kind", "target_id"),
         CheckConstraint(
             "target_kind IN ('invoice', 'payment', 'credit_note', 'write_off', 'reversal')",

@@ -184,14 +184,15 @@ def apply(  # noqa: PLR0913 - keyword-only beyond the first four
         repo.add_to_instalment(session, p.instalment_id, -p.amount.minor)
         per_invoice[p.invoice_id] += p.amount.minor
     for invoice_id, amount in per_invoice.items():
-        repo.add_to_invoice(session, invoice_id, open_delta=-amount)
-    refresh_status(session, list(per_invoice))
+        repo.add_to_invoice(session, invoice_id, open_delta=-amount, now=now)
+    refresh_status(session, list(per_invoice), now)
     return sum(p.amount.minor for p in placements)
 
 
-def refresh_status(session: Session, invoice_ids: Sequence[int]) -> None:
+def refresh_status(session: Session, invoice_ids: Sequence[int], now: datetime) -> None:
+    """Settled when nothing is open; and stamp the change for the ERPs' change feed."""
     session.execute(
         update(Invoice)
         .where(Invoice.id.in_(list(invoice_ids)), Invoice.status != "reversed")
-        .values(status=case((Invoice.open_minor == 0, "settled"), else_="open"))
+        .values(status=case((Invoice.open_minor == 0, "settled"), else_="open"), updated_at=now)
     )

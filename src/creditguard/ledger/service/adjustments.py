@@ -123,7 +123,7 @@ def open_dispute(session: Session, actor: Actor, data: DisputeIn, clock: Clock) 
         created_at=clock.now(),
     )
     session.add(dispute)
-    repo.add_to_invoice(session, invoice.id, disputed_delta=amount.minor)
+    repo.add_to_invoice(session, invoice.id, disputed_delta=amount.minor, now=clock.now())
     deltas = Deltas()
     deltas.add(invoice.customer_id, invoice.currency, disputed=amount.minor)
     deltas.write(session, actor.company_id)
@@ -149,7 +149,9 @@ def resolve_dispute(
     dispute.status = data.outcome
     dispute.resolved_on = data.resolved_on
     dispute.resolution = data.resolution
-    repo.add_to_invoice(session, dispute.invoice_id, disputed_delta=-dispute.amount_minor)
+    repo.add_to_invoice(
+        session, dispute.invoice_id, disputed_delta=-dispute.amount_minor, now=clock.now()
+    )
     deltas = Deltas()
     deltas.add(dispute.customer_id, dispute.currency, disputed=-dispute.amount_minor)
     deltas.write(session, actor.company_id)
@@ -340,7 +342,7 @@ def _undo_invoice(
         invoiced=-invoice.amount_minor,
         open=reopened - invoice.amount_minor,
     )
-    repo.set_invoice_open(session, invoice, live=False)
+    repo.set_invoice_open(session, invoice, live=False, now=now)
     deltas.write(session, actor.company_id)
 
 
@@ -356,7 +358,7 @@ def _redo(  # noqa: PLR0913 - keyword-only beyond the first four
 ) -> None:
     deltas = Deltas()
     if isinstance(entry, Invoice):
-        repo.set_invoice_open(session, entry, live=True)
+        repo.set_invoice_open(session, entry, live=True, now=now)
         deltas.add(
             entry.customer_id, entry.currency, invoiced=entry.amount_minor, open=entry.amount_minor
         )

@@ -325,4 +325,5 @@ def _invoice_row(actor: Actor, c: _Checked, now: Any) -> dict[str, Any]:
         "disputed_minor": 0,
         "status": "open",
         "created_at": now,
+        "updated_at": now,
     }

@@ -215,5 +215,5 @@ def _write_applications(
     repo.add_to_open_amounts(session, instalments, invoices)
     touched = sorted(invoices)
     for start in range(0, len(touched), 900):
-        refresh_status(session, touched[start : start + 900])
+        refresh_status(session, touched[start : start + 900], now)
     deltas.write(session, actor.company_id)

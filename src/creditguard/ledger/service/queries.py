@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -206,3 +206,14 @@ def entries_by_ref(session: Session, actor: Actor, kind: str, refs: list[str]) -
     """Posted entries of ``kind`` (invoice, payment, credit_note) by external reference."""
     model = MODELS[kind]
     return repo.entries_by_refs(session, model, actor.company_id, refs)
+
+
+def changes(
+    session: Session, actor: Actor, kind: str, cursor: tuple[datetime, int], limit: int
+) -> tuple[list[Any], tuple[datetime, int] | None]:
+    """A page of the change feed of ``kind`` and the cursor to continue from (None: caught up)."""
+    rows = repo.changed_since(session, actor.company_id, kind, cursor, limit)
+    if len(rows) < limit:
+        return rows, None
+    last = rows[-1]
+    return rows, (getattr(last, repo.FEEDS[kind][1]), last.id)
