@@ -104,6 +104,6 @@ for _kind, _feed in FEEDS.items():
         summary=f"{_kind.capitalize()} changed since a cursor",
         description=f"{_kind.capitalize()} created or changed after `since` (and `after_id`), "
         "oldest change first. Keep calling with next_since and next_after_id until they are "
-        "null; store the last pair to resume. Invoices change when payments, credits, write-offs, disputes or "
-        "reversals move them.",
+        "null; store the last pair to resume. Invoices change when payments, credits, "
+        "write-offs, disputes or reversals move them.",
     )(_route(_kind))
