@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from creditguard.cli import admin, demo, imports, lookups
+from creditguard.cli import synth as synth_cli
 from creditguard.cli.common import CliGroup, current_lang, print_error
 from creditguard.core.errors import DomainError
 
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.command("init")(admin.init)
 app.command("serve")(admin.serve)
 app.command("demo")(demo.demo)
+app.command("synth")(synth_cli.synth)
 app.command("import")(imports.import_file)
 app.command("template")(imports.template_file)
 app.add_typer(admin.company_app, name="company")
