@@ -163,3 +163,9 @@ def contacts(session: Session, actor: Actor, customer_id: int) -> list[Contact]:
 
 def parent_codes(session: Session, actor: Actor, customers: list[Customer]) -> dict[int, str]:
     return repo.codes_of(session, actor.company_id, [c.parent_id for c in customers if c.parent_id])
+
+
+def ids_by_code(session: Session, actor: Actor, codes: list[str]) -> dict[str, int]:
+    """Customer ids by code, for many rows at once (imports)."""
+    found = repo.posting_defaults(session, actor.company_id, codes)
+    return {code: item.id for code, item in found.items()}

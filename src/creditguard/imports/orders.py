@@ -37,19 +37,25 @@ def import_orders(
     session: Session, actor: Actor, table: Table, clock: Clock, report: ImportReport
 ) -> None:
     totals: dict[str, int] = defaultdict(int)
-    existing = repo.orders_by_ref(
-        session, actor.company_id, [r.get("order_ref", "") for r in table.rows]
-    )
+    refs = [r.get("order_ref", "") for r in table.rows]
+    existing = repo.orders_by_ref(session, actor.company_id, refs)
+    codes = customers.ids_by_code(session, actor, [r.get("customer_code", "") for r in table.rows])
+    new: list[dict[str, object]] = []
     for line, row in zip(table.lines, table.rows, strict=True):
         add_total(totals, row.get("currency", ""), row.get("amount", ""))
         data = build(OrderRow, compact(row), line, {}, report)
         if data is None:
             continue
         try:
-            _upsert(session, actor, data, existing.get(data.order_ref), clock, report)
+            values = _values(data, codes)
         except DomainError as error:
             report.errors += [_row_error(line, p) for p in error.problems]
+            continue
+        order = existing.get(data.order_ref)
+        _upsert(actor, data, values=values, order=order, clock=clock, report=report, new=new)
     finish_totals(report, totals)
+    repo.add_orders(session, new)  # new orders in one statement
+    session.flush()
 
 
 def _row_error(line: int, problem: Problem) -> RowError:
@@ -58,7 +64,7 @@ def _row_error(line: int, problem: Problem) -> RowError:
     return RowError(line, column, value, problem.code, dict(problem.params))
 
 
-def _values(session: Session, actor: Actor, data: OrderRow) -> dict[str, object]:
+def _values(data: OrderRow, codes: dict[str, int]) -> dict[str, object]:
     check_currency(data.currency)
     amount = Money.parse(data.amount, data.currency, "amount")
     shipped = Money.parse(data.shipped_amount, data.currency, "shipped_amount")
@@ -75,9 +81,12 @@ def _values(session: Session, actor: Actor, data: OrderRow) -> dict[str, object]
                 )
             ]
         )
-    customer = customers.get_by_code(session, actor, data.customer_code, "customer_code")
+    if data.customer_code not in codes:
+        raise DomainError(
+            [Problem("customer_code", data.customer_code, "not_found", {"kind": "customer"})]
+        )
     return {
-        "customer_id": customer.id,
+        "customer_id": codes[data.customer_code],
         "ordered_on": data.ordered_on,
         "currency": data.currency,
         "amount_minor": amount.minor,
@@ -87,32 +96,32 @@ def _values(session: Session, actor: Actor, data: OrderRow) -> dict[str, object]
     }
 
 
-def _upsert(
-    session: Session,
+def _upsert(  # noqa: PLR0913 - keyword-only beyond the first three
     actor: Actor,
     data: OrderRow,
+    *,
+    values: dict[str, object],
     order: Order | None,
     clock: Clock,
     report: ImportReport,
+    new: list[dict[str, object]],
 ) -> None:
-    values = _values(session, actor, data)
+    now = clock.now()
     if order is None:
-        session.add(
-            Order(
-                company_id=actor.company_id,
-                external_ref=data.order_ref,
-                created_at=clock.now(),
-                updated_at=clock.now(),
+        new.append(
+            {
+                "company_id": actor.company_id,
+                "external_ref": data.order_ref,
+                "created_at": now,
+                "updated_at": now,
                 **values,
-            )
+            }
         )
-        session.flush()
         report.inserted += 1
     elif all(getattr(order, k) == v for k, v in values.items()):
         report.unchanged += 1
     else:
         for name, value in values.items():
             setattr(order, name, value)
-        order.updated_at = clock.now()
-        session.flush()
+        order.updated_at = now
         report.updated += 1

@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from creditguard.db import bulk
 from creditguard.db.lookups import ids_by_key
 from creditguard.models import Order
 
@@ -22,3 +23,7 @@ def orders_by_ref(session: Session, company_id: int, refs: Sequence[str]) -> dic
         ):
             found[order.external_ref] = order
     return found
+
+
+def add_orders(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    bulk.insert_rows(session, cast(Table, Order.__table__), rows)
