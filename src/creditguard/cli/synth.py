@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -18,10 +19,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from creditguard.cli.common import LangOption, grouped, out, parse_date
+from creditguard.cli.admin import ensure_company, prepare
+from creditguard.cli.common import LangOption, grouped, opened, out, parse_date
 from creditguard.clock import SystemClock, business_today
 from creditguard.core.errors import invalid
-from creditguard.synth import Manifest, check_inputs, generate, write
+from creditguard.identity.schemas import CompanyIn
+from creditguard.imports.reader import read_file
+from creditguard.imports.service import message, run_import
+from creditguard.synth import IMPORT_FILES, Manifest, check_inputs, generate, write
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -54,8 +59,11 @@ def _say(key: str, lang: str, **params: object) -> str:
 def synth(  # noqa: PLR0913 - the options are the interface
     *,
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Directory to write into (created if missing).")
-    ],
+        Path | None,
+        typer.Option(
+            "--out", help="Directory to write into (a temporary one with --database-url)."
+        ),
+    ] = None,
     customers: Annotated[int, typer.Option("--customers", help="Number of customers.")] = 1000,
     invoices: Annotated[
         int, typer.Option("--invoices", help="Number of invoices (at least one per customer).")
@@ -71,9 +79,44 @@ def synth(  # noqa: PLR0913 - the options are the interface
         str | None,
         typer.Option("--as-of", help="Last day of the history, YYYY-MM-DD (default: today)."),
     ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Also load it into this database through the importer (all or nothing).",
+        ),
+    ] = None,
+    company: Annotated[
+        str, typer.Option("--company", help="Company to load into (created if missing).")
+    ] = "SYNTH",
     lang: LangOption = "en",
 ) -> None:
-    """Write a synthetic portfolio (import files, ground truth, manifest) into --out."""
+    """Write a synthetic portfolio (import files, ground truth, manifest) into --out,
+    and with --database-url load it into that database exactly as an ERP file would be."""
+    if out_dir is None and database_url is None:
+        raise typer.BadParameter("give --out DIR, --database-url URL, or both", param_hint="--out")
+    with tempfile.TemporaryDirectory(prefix="creditguard-synth-") as scratch:
+        _run(
+            out_dir or Path(scratch),
+            Spec(customers, invoices, seed, currencies, as_of),
+            database_url=database_url,
+            company=company,
+            lang=lang,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    customers: int
+    invoices: int
+    seed: int
+    currencies: str
+    as_of: str | None
+
+
+def _run(out_dir: Path, spec: Spec, *, database_url: str | None, company: str, lang: str) -> None:
+    customers, invoices, seed = spec.customers, spec.invoices, spec.seed
+    as_of, currencies = spec.as_of, spec.currencies
     day = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), TIMEZONE)
     codes = check_inputs(customers=customers, invoices=invoices, currencies=currencies.split(","))
     _writable(out_dir)
@@ -91,6 +134,34 @@ def synth(  # noqa: PLR0913 - the options are the interface
         "done", lang, seconds=time.perf_counter() - started, seed=seed, as_of=day, main=codes[0]
     )
     console.print(done, markup=False, soft_wrap=True)
+    if database_url is not None:
+        _load(database_url, company, out_dir, lang)
+
+
+def _load(database_url: str, company: str, folder: Path, lang: str) -> None:
+    """Import every file, in order, through the same path as `creditguard import`."""
+    with opened(database_url, must_exist=False) as db:
+        prepare(db, lang)
+        owner = ensure_company(db, CompanyIn(code=company, name=company), lang)
+        refused = False
+        for kind, name in IMPORT_FILES.items():
+            with out().status(escape(f"{kind} ← {name}")):
+                report = run_import(
+                    db, owner.actor, kind, read_file(kind, folder / name), SystemClock()
+                )
+            totals = ", ".join(f"{c} {v}" for c, v in report.totals.items()) or "-"
+            out().print(
+                f"{kind}: rows {report.rows}, inserted {report.inserted}, unchanged "
+                f"{report.unchanged}, errors {len(report.errors)}; totals {totals}",
+                markup=False,
+            )
+            for error in report.errors[:20]:
+                out().print(
+                    f"  row {error.row} {error.column}: {message(error, lang)}", markup=False
+                )
+            refused = refused or report.refused
+    if refused:
+        raise typer.Exit(1)
 
 
 def _writable(directory: Path) -> None:
