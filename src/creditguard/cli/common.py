@@ -102,6 +102,10 @@ TEXTS: Mapping[str, tuple[str, str]] = {
         "已为 {company} 创建 API 密钥 '{name}'（{role}）。请立即保存密钥：它只显示这一次。",
     ),
     "serving": ("Serving {url}", "服务地址 {url}"),
+    "demo_generating": (
+        "Generating the demo portfolio...",
+        "正在生成演示组合……",
+    ),
     "demo_api": ("API: {url}  ({database})", "API：{url}（{database}）"),
     "demo_login": (
         "Login: company {company}, e-mail {email}, password {password}",
