@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from creditguard.core.money import Money
 from creditguard.customers.schemas import ContactOut, CustomerOut
 from creditguard.identity.schemas import UserOut
 from creditguard.ledger.schemas import (
@@ -13,6 +12,7 @@ from creditguard.ledger.schemas import (
     ReversalOut,
     WriteOffOut,
 )
+from creditguard.ledger.service.presenting import amount
 from creditguard.models import (
     Contact,
     CreditNote,
@@ -23,10 +23,6 @@ from creditguard.models import (
     User,
     WriteOff,
 )
-
-
-def amount(minor: int, currency: str) -> str:
-    return Money(minor, currency).decimal_string()
 
 
 def customer(c: Customer) -> CustomerOut:

@@ -35,19 +35,6 @@ def get_by_code(session: Session, company_id: int, code: str) -> Customer | None
     )
 
 
-def map_codes(session: Session, company_id: int, codes: Iterable[str]) -> dict[str, Customer]:
-    ids = ids_by_key(
-        session, cast(Table, Customer.__table__), "code", company_id, sorted(set(codes))
-    )
-    wanted = sorted(ids.values())
-    found: dict[str, Customer] = {}
-    for start in range(0, len(wanted), 900):  # by primary key: a plan that cannot go wrong
-        chunk = wanted[start : start + 900]
-        for customer in session.scalars(select(Customer).where(Customer.id.in_(chunk))):
-            found[customer.code] = customer
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class PostingDefaults:
     """What posting an invoice needs to know of its customer."""

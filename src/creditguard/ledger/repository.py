@@ -154,20 +154,6 @@ def add_to_open_amounts(
     )
 
 
-def insert_invoices(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert invoices in one multi-row statement; return their ids in the order given.
-
-    Plain executemany plus one indexed read-back by external reference: far cheaper than
-    RETURNING with guaranteed ordering, which SQLite can only honour one row at a time.
-    """
-    if not rows:
-        return []
-    bulk.insert_rows(session, cast(Table, Invoice.__table__), rows)
-    refs = [row["external_ref"] for row in rows]
-    ids = ids_by_key(session, cast(Table, Invoice.__table__), "external_ref", company_id, refs)
-    return [ids[ref] for ref in refs]
-
-
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     bulk.insert_rows(session, cast(Table, model.__table__), rows)
 
@@ -385,17 +371,6 @@ def bump_balances(
     )
 
 
-def customer_and_base_currency(
-    session: Session, company_id: int, customer_id: int
-) -> tuple[Customer, str] | None:
-    row = session.execute(
-        select(Customer, Company.base_currency)
-        .join(Company, Company.id == Customer.company_id)
-        .where(Customer.company_id == company_id, Customer.id == customer_id)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def _balance_statement() -> Select[Any]:
     company: BindParameter[int] = bindparam("company_id")
     customer: BindParameter[int] = bindparam("customer_id")
@@ -445,36 +420,6 @@ def balance_rows(session: Session, company_id: int, customer_id: int, as_of: dat
     """
     params = {"company_id": company_id, "customer_id": customer_id, "as_of": as_of}
     return list(session.execute(_BALANCE, params))
-
-
-def balances(session: Session, company_id: int, customer_id: int) -> list[CustomerBalance]:
-    return list(
-        session.scalars(
-            select(CustomerBalance)
-            .where(
-                CustomerBalance.company_id == company_id, CustomerBalance.customer_id == customer_id
-            )
-            .order_by(CustomerBalance.currency)
-        )
-    )
-
-
-def overdue_by_currency(
-    session: Session, company_id: int, customer_id: int, as_of: date
-) -> dict[str, int]:
-    rows = session.execute(
-        select(Instalment.currency, func.sum(Instalment.open_minor))
-        .join(Invoice, Invoice.id == Instalment.invoice_id)
-        .where(
-            Instalment.company_id == company_id,
-            Instalment.customer_id == customer_id,
-            Instalment.due_on < as_of,
-            Instalment.open_minor > 0,
-            Invoice.status == "open",
-        )
-        .group_by(Instalment.currency)
-    )
-    return {row[0]: int(row[1]) for row in rows}
 
 
 # --- lists ---

@@ -266,8 +266,8 @@ def _explicit_schedule(item: InvoiceIn, amount: Money, at: str) -> tuple[tuple[d
 
 def _write(session: Session, actor: Actor, checked: Sequence[_Checked], clock: Clock) -> list[int]:
     now = clock.now()
-    ids = repo.insert_invoices(
-        session, actor.company_id, [_invoice_row(actor, c, now) for c in checked]
+    ids = repo.insert_entries(
+        session, Invoice, actor.company_id, [_invoice_row(actor, c, now) for c in checked]
     )
     instalments: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
