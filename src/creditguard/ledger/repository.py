@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from creditguard.db import bulk
-from creditguard.db.lookups import ids_by_key
+from creditguard.db.lookups import ids_by_key, rows_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import (
     Application,
@@ -526,15 +526,7 @@ def applications_of_reversal(
 def entries_by_refs(
     session: Session, model: type[Any], company_id: int, refs: Sequence[str]
 ) -> dict[str, Any]:
-    ids = ids_by_key(session, cast(Table, model.__table__), "external_ref", company_id, refs)
-    wanted = sorted(ids.values())
-    found: dict[str, Any] = {}
-    for start in range(0, len(wanted), 900):
-        for entry in session.scalars(
-            select(model).where(model.id.in_(wanted[start : start + 900]))
-        ):
-            found[entry.external_ref] = entry
-    return found
+    return rows_by_key(session, model, "external_ref", company_id, refs)
 
 
 FEEDS: Mapping[str, tuple[type[Any], str]] = {

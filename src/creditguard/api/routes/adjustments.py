@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
@@ -13,6 +14,7 @@ from creditguard.api.deps import Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
 from creditguard.api.problems import ERRORS
+from creditguard.api.routes._listing import entries_page, reversals_out
 from creditguard.db.paging import PageRequest
 from creditguard.ledger import service
 from creditguard.ledger.schemas import (
@@ -24,6 +26,15 @@ from creditguard.ledger.schemas import (
     WriteOffIn,
     WriteOffOut,
 )
+
+
+def _write_offs(session: Session, ctx: Context, rows: list[Any]) -> list[BaseModel]:
+    return [presenters.write_off(r) for r in rows]
+
+
+def _disputes(session: Session, ctx: Context, rows: list[Any]) -> list[BaseModel]:
+    return [presenters.dispute(r) for r in rows]
+
 
 router = APIRouter(tags=["adjustments"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("ledger:read"))]
@@ -59,16 +70,7 @@ def post_write_off(
     description="One page of write-offs, filtered by customer.",
 )
 def list_write_offs(ctx: Read, page: Paging, customer_id: CustomerQ = None) -> Page[WriteOffOut]:
-    with ctx.db.read() as session:
-        rows, total = service.list_page(
-            session, ctx.actor, "write_off", {"customer_id": customer_id}, page
-        )
-        return Page[WriteOffOut](
-            items=[presenters.write_off(r) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+    return entries_page(ctx, "write_off", {"customer_id": customer_id}, page, _write_offs)
 
 
 @router.get(
@@ -117,16 +119,8 @@ def list_disputes(
         str | None, Query(description="Filter by status: open, resolved or rejected.")
     ] = None,
 ) -> Page[DisputeOut]:
-    with ctx.db.read() as session:
-        rows, total = service.list_page(
-            session, ctx.actor, "dispute", {"customer_id": customer_id, "status": status}, page
-        )
-        return Page[DisputeOut](
-            items=[presenters.dispute(r) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+    filters = {"customer_id": customer_id, "status": status}
+    return entries_page(ctx, "dispute", filters, page, _disputes)
 
 
 @router.get(
@@ -193,16 +187,7 @@ def reverse(
     description="One page of reversals, filtered by customer.",
 )
 def list_reversals(ctx: Read, page: Paging, customer_id: CustomerQ = None) -> Page[ReversalOut]:
-    with ctx.db.read() as session:
-        rows, total = service.list_page(
-            session, ctx.actor, "reversal", {"customer_id": customer_id}, page
-        )
-        return Page[ReversalOut](
-            items=[presenters.reversal(r, service.reinstates(session, ctx.actor, r)) for r in rows],
-            total=total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+    return entries_page(ctx, "reversal", {"customer_id": customer_id}, page, reversals_out)
 
 
 @router.get(

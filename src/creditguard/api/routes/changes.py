@@ -16,6 +16,7 @@ from creditguard.api import presenters
 from creditguard.api.deps import Context, require
 from creditguard.api.pagination import Changes
 from creditguard.api.problems import ERRORS
+from creditguard.api.routes._listing import coded, reversals_out
 from creditguard.customers.schemas import CustomerOut
 from creditguard.ledger import service
 from creditguard.ledger.schemas import (
@@ -44,33 +45,19 @@ def _customers(session: Session, ctx: Context, rows: list[Any]) -> list[BaseMode
     return [presenters.customer(r) for r in rows]
 
 
-def _coded(
-    present: Callable[[Any, str], BaseModel],
-) -> Callable[[Session, Context, list[Any]], list[BaseModel]]:
-    def run(session: Session, ctx: Context, rows: list[Any]) -> list[BaseModel]:
-        codes = service.customer_codes(session, ctx.actor, [r.customer_id for r in rows])
-        return [present(r, codes[r.customer_id]) for r in rows]
-
-    return run
-
-
-def _reversals(session: Session, ctx: Context, rows: list[Any]) -> list[BaseModel]:
-    return [presenters.reversal(r, service.reinstates(session, ctx.actor, r)) for r in rows]
-
-
 FEEDS: dict[
     str, tuple[type[BaseModel], str, Callable[[Session, Context, list[Any]], list[BaseModel]]]
 ] = {
     "customers": (CustomerOut, "customers:read", _customers),
-    "invoices": (InvoiceOut, "ledger:read", _coded(service.invoice_out)),
-    "payments": (PaymentOut, "ledger:read", _coded(presenters.payment)),
-    "credit-notes": (CreditNoteOut, "ledger:read", _coded(presenters.credit_note)),
+    "invoices": (InvoiceOut, "ledger:read", coded(service.invoice_out)),
+    "payments": (PaymentOut, "ledger:read", coded(presenters.payment)),
+    "credit-notes": (CreditNoteOut, "ledger:read", coded(presenters.credit_note)),
     "write-offs": (
         WriteOffOut,
         "ledger:read",
         lambda s, c, rows: [presenters.write_off(r) for r in rows],
     ),
-    "reversals": (ReversalOut, "ledger:read", _reversals),
+    "reversals": (ReversalOut, "ledger:read", reversals_out),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
@@ -14,6 +14,7 @@ from creditguard.api.deps import Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
 from creditguard.api.problems import ERRORS
+from creditguard.api.routes._listing import coded, entries_page
 from creditguard.db.paging import PageRequest
 from creditguard.ledger import service
 from creditguard.ledger.schemas import (
@@ -110,12 +111,12 @@ def list_invoices(
         "due_on_from": due_from,
         "due_on_to": due_to,
     }
-    return _page(
+    return entries_page(
         ctx,
         "invoice",
         filters,
         page,
-        lambda s, rows, codes: [service.invoice_out(r, codes[r.customer_id]) for r in rows],
+        coded(service.invoice_out),
     )
 
 
@@ -128,17 +129,6 @@ def list_invoices(
 def get_invoice(invoice_id: InvoiceId, ctx: Read) -> InvoiceOut:
     with ctx.db.read() as session:
         return _invoice_out(session, ctx, invoice_id)
-
-
-def _page(
-    ctx: Context, kind: str, filters: dict[str, Any], page: PageRequest, present: Any
-) -> Page[Any]:
-    with ctx.db.read() as session:
-        rows, total = service.list_page(session, ctx.actor, kind, filters, page)
-        codes = service.customer_codes(session, ctx.actor, [r.customer_id for r in rows])
-        return Page[Any](
-            items=present(session, rows, codes), total=total, limit=page.limit, offset=page.offset
-        )
 
 
 def _payment_out(session: Session, ctx: Context, payment_id: int) -> PaymentOut:
@@ -186,12 +176,12 @@ def list_payments(
         "received_on_from": received_from,
         "received_on_to": received_to,
     }
-    return _page(
+    return entries_page(
         ctx,
         "payment",
         filters,
         page,
-        lambda s, rows, codes: [presenters.payment(r, codes[r.customer_id]) for r in rows],
+        coded(presenters.payment),
     )
 
 
@@ -251,12 +241,12 @@ def post_credit_note(
 def list_credit_notes(
     ctx: Read, page: Paging, customer_id: CustomerQ = None
 ) -> Page[CreditNoteOut]:
-    return _page(
+    return entries_page(
         ctx,
         "credit_note",
         {"customer_id": customer_id},
         page,
-        lambda s, rows, codes: [presenters.credit_note(r, codes[r.customer_id]) for r in rows],
+        coded(presenters.credit_note),
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import case, update
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from creditguard.core.allocation import (
     allocate_explicit,
     allocate_oldest_first,
 )
-from creditguard.core.errors import InvalidInput, Problem
+from creditguard.core.errors import Conflict, InvalidInput, Problem
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.ledger import repository as repo
@@ -196,3 +197,21 @@ def refresh_status(session: Session, invoice_ids: Sequence[int], now: datetime) 
         .where(Invoice.id.in_(list(invoice_ids)), Invoice.status != "reversed")
         .values(status=case((Invoice.open_minor == 0, "settled"), else_="open"), updated_at=now)
     )
+
+
+def state_conflict(reason: str, reason_zh: str, field: str = "status") -> Conflict:
+    """The request clashes with the entry's state (reversed, settled, nothing left...)."""
+    return Conflict([Problem(field, None, "state", {"reason": reason, "reason_zh": reason_zh})])
+
+
+def duplicate_refs(
+    session: Session, actor: Actor, model: type[Any], refs: Sequence[str], *, kind: str, at: str
+) -> list[Problem]:
+    """A reference already posted, or given twice in the batch (``at`` formats the row prefix)."""
+    taken = repo.existing_refs(session, model, actor.company_id, refs)
+    counts = Counter(refs)
+    return [
+        Problem(f"{at.format(i)}external_ref", ref, "duplicate", {"kind": kind})
+        for i, ref in enumerate(refs)
+        if ref in taken or counts[ref] > 1
+    ]

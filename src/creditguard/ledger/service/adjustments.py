@@ -21,12 +21,9 @@ from creditguard.ledger.service._posting import (
     apply,
     instalment_items,
     place_oldest_first,
+    state_conflict,
 )
 from creditguard.models import CreditNote, Dispute, Invoice, Payment, Reversal, WriteOff
-
-
-def _state(reason: str, reason_zh: str, field: str = "status") -> Conflict:
-    return Conflict([Problem(field, None, "state", {"reason": reason, "reason_zh": reason_zh})])
 
 
 def _open_invoice(session: Session, actor: Actor, ref: str) -> Invoice:
@@ -36,7 +33,9 @@ def _open_invoice(session: Session, actor: Actor, ref: str) -> Invoice:
     customers.lock(session, actor.company_id, [invoice.customer_id])
     session.refresh(invoice)
     if invoice.status != "open":
-        raise _state(f"invoice is {invoice.status}", f"发票状态为 {invoice.status}", "invoice_ref")
+        raise state_conflict(
+            f"invoice is {invoice.status}", f"发票状态为 {invoice.status}", "invoice_ref"
+        )
     return invoice
 
 
@@ -138,7 +137,9 @@ def resolve_dispute(
     customers.lock(session, actor.company_id, [dispute.customer_id])
     session.refresh(dispute)
     if dispute.status != "open":
-        raise _state(f"dispute is already {dispute.status}", f"争议已处理（{dispute.status}）")
+        raise state_conflict(
+            f"dispute is already {dispute.status}", f"争议已处理（{dispute.status}）"
+        )
     if data.resolved_on < dispute.opened_on:
         raise invalid(
             "resolved_on",
@@ -180,9 +181,9 @@ def reverse(session: Session, actor: Actor, data: ReversalIn, clock: Clock) -> R
     if target is None:
         raise not_found(_KIND_NAMES[data.target_kind], data.target_id, "target_id")
     customers.lock(session, actor.company_id, [target.customer_id])
-    original_kind, original, _ = _root(session, actor, data.target_kind, target)
-    end_kind, end = _chain_end(session, actor, data.target_kind, target)
-    chain = _length(session, actor, original_kind, original)
+    original_kind, original, behind = _root(session, actor, data.target_kind, target)
+    end_kind, end, ahead = _chain_end(session, actor, data.target_kind, target)
+    chain = behind + ahead  # reversals in the chain, from the original to its end
     reversed_now = chain % 2 == 1
     if (data.target_kind == "reversal" and end is not target) or (
         data.target_kind != "reversal" and reversed_now
@@ -244,20 +245,13 @@ def _root(session: Session, actor: Actor, kind: str, entry: Entry) -> tuple[str,
     return kind, entry, links
 
 
-def _chain_end(session: Session, actor: Actor, kind: str, entry: Entry) -> tuple[str, Entry]:
-    while True:
-        nxt = repo.reversal_of(session, actor.company_id, kind, entry.id)
-        if nxt is None:
-            return kind, entry
-        kind, entry = "reversal", nxt
-
-
-def _length(session: Session, actor: Actor, kind: str, entry: Entry) -> int:
-    count = 0
+def _chain_end(session: Session, actor: Actor, kind: str, entry: Entry) -> tuple[str, Entry, int]:
+    """The last link after ``entry``, and how many links follow ``entry``."""
+    links = 0
     while (nxt := repo.reversal_of(session, actor.company_id, kind, entry.id)) is not None:
-        count += 1
+        links += 1
         kind, entry = "reversal", nxt
-    return count
+    return kind, entry, links
 
 
 def _undo(
@@ -314,9 +308,11 @@ def _undo_invoice(
     session.refresh(invoice)
     live = repo.net_applications(session, actor.company_id, invoice_id=invoice.id)
     if any(kind == "write_off" for kind, *_ in live):
-        raise _state("reverse the invoice's write-offs first", "请先冲销该发票的核销", "target_id")
+        raise state_conflict(
+            "reverse the invoice's write-offs first", "请先冲销该发票的核销", "target_id"
+        )
     if repo.open_disputes(session, actor.company_id, invoice.id):
-        raise _state(
+        raise state_conflict(
             "resolve the invoice's open disputes first", "请先处理该发票未结的争议", "target_id"
         )
     deltas = Deltas()
@@ -420,7 +416,7 @@ def _redo_source(  # noqa: PLR0913 - keyword-only beyond the first four
     entry.status = "posted"
     if isinstance(entry, WriteOff):
         if redone != entry.amount_minor:
-            raise _state(
+            raise state_conflict(
                 "the invoice no longer has room for this write-off",
                 "发票未结金额已不足以恢复该核销",
                 "target_id",

@@ -20,6 +20,7 @@ from creditguard.ledger.service._posting import (
     apply,
     place_explicit,
     place_oldest_first,
+    state_conflict,
 )
 from creditguard.models import CreditNote, Customer, Payment
 
@@ -177,10 +178,10 @@ def apply_unapplied(
     customers.lock(session, actor.company_id, [entry.customer_id])
     session.refresh(entry)
     if entry.status != "posted":
-        raise _state(f"{kind} is reversed", "该单据已冲销")
+        raise state_conflict(f"{kind} is reversed", "该单据已冲销")
     available = Money(entry.unapplied_minor, entry.currency)
     if available.is_zero():
-        raise _state("nothing is left unapplied", "没有未核销的余额")
+        raise state_conflict("nothing is left unapplied", "没有未核销的余额")
     customer = customers.get(session, actor.company_id, entry.customer_id)
     assert customer is not None
     placements, _ = _placements(session, actor, customer, available, data.allocations)
@@ -201,7 +202,3 @@ def apply_unapplied(
     deltas.write(session, actor.company_id)
     session.flush()
     return entry
-
-
-def _state(reason: str, reason_zh: str) -> Conflict:
-    return Conflict([Problem("status", None, "state", {"reason": reason, "reason_zh": reason_zh})])

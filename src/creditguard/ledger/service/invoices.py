@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,7 +28,7 @@ from creditguard.customers.repository import PostingDefaults
 from creditguard.identity import repository as identity
 from creditguard.ledger import repository as repo
 from creditguard.ledger.schemas import InvoiceIn
-from creditguard.ledger.service._posting import Deltas
+from creditguard.ledger.service._posting import Deltas, duplicate_refs
 from creditguard.models import Instalment, Invoice, InvoiceLine
 from creditguard.reference.calendars import calendar_for
 
@@ -76,7 +76,8 @@ def post_invoices(
         calendar = _calendar(session, actor, batch)
     prefix = "invoices[{}]." if len(batch) > 1 else ""
     found = customers.posting_defaults(session, actor.company_id, {i.customer_ref for i in batch})
-    problems = _duplicates(session, actor, batch, prefix)
+    refs = [item.external_ref for item in batch]
+    problems = duplicate_refs(session, actor, Invoice, refs, kind="invoice", at=prefix)
     checked: list[_Checked] = []
     for index, item in enumerate(batch):
         try:
@@ -102,19 +103,6 @@ def _calendar(session: Session, actor: Actor, batch: Sequence[InvoiceIn]) -> Bus
         return calendar_for(country, range(first, last + 2))
     except InvalidInput:  # a country the holidays package does not know: weekends only
         return BusinessCalendar()
-
-
-def _duplicates(
-    session: Session, actor: Actor, batch: Sequence[InvoiceIn], prefix: str
-) -> list[Problem]:
-    refs = [item.external_ref for item in batch]
-    taken = repo.existing_refs(session, Invoice, actor.company_id, refs)
-    counts = Counter(refs)
-    return [
-        Problem(f"{prefix.format(i)}external_ref", ref, "duplicate", {"kind": "invoice"})
-        for i, ref in enumerate(refs)
-        if ref in taken or counts[ref] > 1
-    ]
 
 
 def _check(

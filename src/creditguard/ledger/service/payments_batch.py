@@ -7,7 +7,7 @@ the same open amount twice. Then one write per table.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,6 +26,7 @@ from creditguard.ledger.schemas import PaymentIn
 from creditguard.ledger.service._posting import (
     Deltas,
     Placement,
+    duplicate_refs,
     place_explicit,
     place_oldest_first,
     refresh_status,
@@ -47,7 +48,8 @@ def post_payments(
 ) -> PostedBatch:
     """Validate and place every payment, report every problem, post all of them or none."""
     found = customers.posting_defaults(session, actor.company_id, {p.customer_ref for p in batch})
-    problems = _duplicates(session, actor, batch)
+    refs = [p.external_ref for p in batch]
+    problems = duplicate_refs(session, actor, Payment, refs, kind="payment", at="payments[{}].")
     checked = []
     for index, data in enumerate(batch):
         try:
@@ -66,17 +68,6 @@ def post_payments(
     for p in placed:
         totals[p.amount.currency] += p.amount.minor
     return PostedBatch(ids, {k: Money(v, k).decimal_string() for k, v in sorted(totals.items())})
-
-
-def _duplicates(session: Session, actor: Actor, batch: Sequence[PaymentIn]) -> list[Problem]:
-    refs = [p.external_ref for p in batch]
-    taken = repo.existing_refs(session, Payment, actor.company_id, refs)
-    counts = Counter(refs)
-    return [
-        Problem(f"payments[{i}].external_ref", ref, "duplicate", {"kind": "payment"})
-        for i, ref in enumerate(refs)
-        if ref in taken or counts[ref] > 1
-    ]
 
 
 def _check(
