@@ -33,7 +33,7 @@ PAYMENTS = (
 def load(
     db: Database, actor: Actor, kind: str, path: Path, *, dry_run: bool = False
 ) -> dict[str, Any]:
-    report = run_import(db, actor, kind, reader.read_file(kind, path), b.clock(), dry_run=dry_run)
+    report = run_import(db, actor, kind, reader.read(kind, path), b.clock(), dry_run=dry_run)
     return report.as_json("en")
 
 

@@ -43,7 +43,7 @@ from creditguard.customers.schemas import CustomerUpdate
 from creditguard.db.engine import Database
 from creditguard.identity import service as identity
 from creditguard.identity.schemas import CompanyIn, UserIn
-from creditguard.imports.reader import read_file
+from creditguard.imports.reader import read
 from creditguard.imports.service import run_import
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import DisputeIn, WriteOffIn
@@ -161,7 +161,7 @@ def load(db: Database, actor: Actor, portfolio: synth.Portfolio, lang: str) -> d
         for kind, name in synth.IMPORT_FILES.items():
             key = LOAD_ORDER.get(kind, kind)
             with out().status(_label(key, lang)):
-                report = run_import(db, actor, kind, read_file(kind, Path(folder) / name), clock)
+                report = run_import(db, actor, kind, read(kind, Path(folder) / name), clock)
             if report.refused:  # a generator/importer mismatch is a bug: say where, loudly
                 first = report.errors[0]
                 raise RuntimeError(f"demo {kind} row {first.row} {first.column}: {first.code}")

@@ -47,7 +47,7 @@ def import_file(  # noqa: PLR0913 - the options are the interface
 
     Exit status 0 when the batch was written (or would be, with --dry-run), 1 when it was refused.
     """
-    table = reader.read_file(kind, file) if file.exists() else _missing(file)
+    table = reader.read(kind, file) if file.exists() else _missing(file)
     with opened(database_url) as db:
         with db.read() as session:
             actor = tenant(session, company).actor

@@ -24,7 +24,7 @@ from creditguard.cli.common import LangOption, grouped, opened, out, parse_date
 from creditguard.clock import SystemClock, business_today
 from creditguard.core.errors import invalid
 from creditguard.identity.schemas import CompanyIn
-from creditguard.imports.reader import read_file
+from creditguard.imports.reader import read
 from creditguard.imports.service import message, run_import
 from creditguard.synth import IMPORT_FILES, Manifest, check_inputs, generate, write
 
@@ -146,9 +146,7 @@ def _load(database_url: str, company: str, folder: Path, lang: str) -> None:
         refused = False
         for kind, name in IMPORT_FILES.items():
             with out().status(escape(f"{kind} ← {name}")):
-                report = run_import(
-                    db, owner.actor, kind, read_file(kind, folder / name), SystemClock()
-                )
+                report = run_import(db, owner.actor, kind, read(kind, folder / name), SystemClock())
             totals = ", ".join(f"{c} {v}" for c, v in report.totals.items()) or "-"
             out().print(
                 f"{kind}: rows {report.rows}, inserted {report.inserted}, unchanged "

@@ -33,6 +33,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "{currency} allows {exponent} decimal places; '{value}' has more",
             "{currency} 最多允许 {exponent} 位小数，'{value}' 超出",
         ),
+        "too_large": (
+            "'{value}' is too large: at most {largest} {currency}",
+            "'{value}' 过大：最多 {largest} {currency}",
+        ),
         "amount_as_string": (
             'amounts travel as decimal strings such as "1234.50", never as JSON numbers',
             '金额须以十进制字符串传递（如 "1234.50"），不能是 JSON 数字',

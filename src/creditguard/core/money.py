@@ -35,6 +35,11 @@ CURRENCY_EXPONENTS: Final[Mapping[str, int]] = MappingProxyType(
 )
 
 
+# The largest amount one entry may carry, in minor units (10 trillion CNY): sums of a million
+# such entries still fit the databases' 64-bit integers.
+MAX_MINOR: Final = 10**15
+
+
 def currency_exponent(currency: str) -> int:
     """Return the number of decimal places of ``currency`` (JPY 0, CNY 2, KWD 3)."""
     try:
@@ -100,6 +105,9 @@ class Money:
         scaled = value.scaleb(exponent)
         if scaled != scaled.to_integral_value():
             raise invalid(field, amount, "too_many_decimals", currency=currency, exponent=exponent)
+        if abs(scaled) > MAX_MINOR:
+            largest = cls(MAX_MINOR, currency).decimal_string()
+            raise invalid(field, amount, "too_large", currency=currency, largest=largest)
         return cls(int(scaled), currency)
 
     @classmethod

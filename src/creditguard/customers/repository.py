@@ -10,7 +10,7 @@ from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.orm import Session
 
 from creditguard.customers.schemas import CustomerFilter
-from creditguard.db.lookups import ids_by_key
+from creditguard.db.lookups import values_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import Contact, Customer
 
@@ -48,20 +48,15 @@ class PostingDefaults:
 def posting_defaults(
     session: Session, company_id: int, codes: Iterable[str]
 ) -> dict[str, PostingDefaults]:
-    ids = ids_by_key(
-        session, cast(Table, Customer.__table__), "code", company_id, sorted(set(codes))
+    rows = values_by_key(
+        session,
+        cast(Table, Customer.__table__),
+        "code",
+        company_id,
+        sorted(set(codes)),
+        ("id", "code", "payment_terms", "salesperson"),
     )
-    wanted = sorted(ids.values())
-    found: dict[str, PostingDefaults] = {}
-    for start in range(0, len(wanted), 900):  # by primary key: a plan that cannot go wrong
-        rows = session.execute(
-            select(Customer.id, Customer.code, Customer.payment_terms, Customer.salesperson).where(
-                Customer.id.in_(wanted[start : start + 900])
-            )
-        )
-        for row in rows:
-            found[row[1]] = PostingDefaults(row[0], row[1], row[2], row[3])
-    return found
+    return {row[1]: PostingDefaults(row[0], row[1], row[2], row[3]) for row in rows}
 
 
 def lock(session: Session, company_id: int, customer_ids: Iterable[int]) -> None:

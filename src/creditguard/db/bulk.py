@@ -6,9 +6,13 @@ the server can keep its plan; SQLite (in-process) keeps the driver's executemany
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
+import polars as pl
+import psycopg
 from sqlalchemy import Column, Table, bindparam, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -93,6 +97,46 @@ def add_to_rows(
     _raw(session).execute(sql, _arrays(session, columns, rows))
 
 
+def add_staged(  # noqa: PLR0913 - a statement's parts
+    session: Session,
+    table: Table,
+    fixed: dict[str, Any],
+    keys: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    increments: Sequence[str],
+    counter: str,
+) -> None:
+    """SQLite, many rows: ``x = x + delta`` set-wise. ``rows`` are keys then increments; rows
+    not yet in ``table`` are made first from ``fixed`` (the other key columns and zeros)."""
+    raw = _raw(session)
+    names = [*keys, *increments]
+    raw.execute("DROP TABLE IF EXISTS temp.bulk_deltas")
+    raw.execute(f"CREATE TEMP TABLE bulk_deltas ({', '.join(names)})")
+    marks = ", ".join("?" * len(names))
+    raw.executemany(f"INSERT INTO temp.bulk_deltas VALUES ({marks})", rows)  # noqa: S608 - placeholders only
+    made = [*fixed, *keys]
+    picks = ", ".join(["?"] * len(fixed) + [f"d.{k}" for k in keys])
+    raw.execute(
+        f"INSERT INTO {table.name} ({', '.join(made)}) SELECT {picks} FROM temp.bulk_deltas AS d "  # noqa: S608 - identifiers from our Table
+        "WHERE true ON CONFLICT DO NOTHING",
+        list(fixed.values()),
+    )
+    sets = [f"{n} = {table.name}.{n} + d.{n}" for n in increments]
+    sets.append(f"{counter} = {table.name}.{counter} + 1")
+    match = " AND ".join(
+        [
+            *(f"{table.name}.{k} = ?" for k in fixed if k not in increments and k != counter),
+            *(f"{table.name}.{k} = d.{k}" for k in keys),
+        ]
+    )
+    raw.execute(
+        f"UPDATE {table.name} SET {', '.join(sets)} FROM temp.bulk_deltas AS d WHERE {match}",  # noqa: S608 - identifiers from our Table
+        [v for k, v in fixed.items() if k not in increments and k != counter],
+    )
+    raw.execute("DROP TABLE temp.bulk_deltas")
+
+
 def _add_executemany(
     session: Session,
     table: Table,
@@ -108,3 +152,149 @@ def _add_executemany(
     stmt = update(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in keys)).values(values)
     names = [f"k_{k}" for k in keys] + [f"d_{n}" for n in increments]
     session.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table``, so a batch can name its rows before writing them.
+
+    PostgreSQL draws them from the column's sequence (safe beside concurrent writers). SQLite
+    numbers on from the largest id: every write transaction there began IMMEDIATE and holds
+    the database's write lock until it commits, so nobody else can take those ids meanwhile.
+    """
+    if count <= 0:
+        return []
+    raw = _raw(session)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = raw.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table.name, count),
+        ).fetchall()
+        return [row[0] for row in rows]
+    top = raw.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()[0]  # noqa: S608 - identifier from our Table
+    return list(range(top + 1, top + 1 + count))
+
+
+def insert_frame(
+    session: Session, table: Table, frame: pl.DataFrame, *, chunk: int = 100_000
+) -> None:
+    """Insert every row of ``frame``, whose columns are named as ``table``'s.
+
+    PostgreSQL gets the rows through COPY (CSV, in chunks); SQLite through the driver's
+    executemany. Dates, UTC instants and Decimals are written in the form the column types of
+    :mod:`creditguard.db.types` store on each engine; text columns must hold no empty strings
+    where NULL is meant.
+    """
+    if frame.is_empty():
+        return
+    try:
+        _insert_frame(session, table, frame, chunk)
+    except (sqlite3.IntegrityError, psycopg.errors.IntegrityError) as error:
+        raise RowsRefused(f"{table.name}: {error}") from error
+
+
+class RowsRefused(Exception):
+    """The database refused a batch's rows (a unique key taken meanwhile, a constraint)."""
+
+
+def _insert_frame(session: Session, table: Table, frame: pl.DataFrame, chunk: int) -> None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    frame = frame.with_columns(_stored(frame, postgres=postgres))
+    names = ", ".join(frame.columns)
+    raw = _raw(session)
+    if postgres:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            for part in frame.iter_slices(chunk):
+                copy.write(part.write_csv(include_header=False, null_value=""))
+        return
+    _sqlite_insert(raw, table.name, frame)
+
+
+_ROWS_PER_STATEMENT = 50  # multi-row VALUES: fewer statement steps than one row each
+_STAGE_SLICE = 100_000  # rows turned into Python tuples at a time
+
+
+def _sqlite_insert(raw: Any, name: str, frame: pl.DataFrame) -> None:
+    """SQLite: varying columns into a bare temporary table (no constraints, no indexes), then
+    one INSERT ... SELECT with the constant columns bound once. For a batch larger than the
+    table, secondary indexes are dropped and built again afterwards (a sort, instead of a
+    million random index inserts); all inside the caller's transaction, so a crash leaves the
+    schema and the rows as they were."""
+    cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA cache_size = {-_CACHE_KIB}")  # room for the indexes being built
+    try:
+        _stage_and_insert(raw, name, frame)
+    finally:
+        raw.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+_CACHE_KIB = 256 * 1024
+
+
+def _stage_and_insert(raw: Any, name: str, frame: pl.DataFrame) -> None:
+    constant = [c for c in frame.columns if frame[c].n_unique() == 1]
+    varying = [c for c in frame.columns if c not in constant]
+    raw.execute("DROP TABLE IF EXISTS temp.bulk_stage")
+    raw.execute(f"CREATE TEMP TABLE bulk_stage ({', '.join(varying) or 'unused'})")
+    if varying:
+        one = "(" + ", ".join("?" * len(varying)) + ")"
+        many = "INSERT INTO temp.bulk_stage VALUES " + ", ".join([one] * _ROWS_PER_STATEMENT)  # noqa: S608 - placeholders only
+        for data in frame.select(varying).iter_slices(_STAGE_SLICE):  # bounded memory
+            full = data.height - data.height % _ROWS_PER_STATEMENT
+            rows = data.rows()
+            raw.executemany(
+                many,
+                (
+                    tuple(chain.from_iterable(rows[i : i + _ROWS_PER_STATEMENT]))
+                    for i in range(0, full, _ROWS_PER_STATEMENT)
+                ),
+            )
+            raw.executemany(f"INSERT INTO temp.bulk_stage VALUES {one}", rows[full:])  # noqa: S608 - placeholders only
+    else:
+        raw.executemany("INSERT INTO temp.bulk_stage VALUES (NULL)", [()] * frame.height)
+    rebuild = _droppable_indexes(raw, name) if frame.height >= _REBUILD_FROM else []
+    if rebuild:
+        size = raw.execute(f"SELECT coalesce(max(rowid), 0) FROM {name}").fetchone()[0]  # noqa: S608 - identifier from our Table
+        rebuild = rebuild if frame.height > size else []
+    for index, _ in rebuild:
+        raw.execute(f'DROP INDEX "{index}"')
+    columns = ", ".join([*varying, *constant])
+    picks = ", ".join([*varying, *("?" * len(constant))])
+    raw.execute(
+        f"INSERT INTO {name} ({columns}) SELECT {picks} FROM temp.bulk_stage ORDER BY rowid",  # noqa: S608 - identifiers from our Table
+        [frame[c][0] for c in constant],
+    )
+    for _, sql in rebuild:
+        raw.execute(sql)
+    raw.execute("DROP TABLE temp.bulk_stage")
+
+
+_REBUILD_FROM = 50_000
+
+
+def _droppable_indexes(raw: Any, name: str) -> list[tuple[str, str]]:
+    """The table's own CREATE INDEX statements (not those behind its UNIQUE constraints)."""
+    rows = raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (name,),
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
+
+
+def _stored(frame: pl.DataFrame, *, postgres: bool) -> list[pl.Expr]:
+    exprs: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype == pl.Date:
+            exprs.append(column.dt.to_string("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is None:
+                raise ValueError(f"column {name}: naive datetimes cannot be stored as UTC instants")
+            text = column.dt.convert_time_zone("UTC").dt.to_string("%Y-%m-%d %H:%M:%S%.6f")
+            exprs.append(text + "+00:00" if postgres else text)
+        elif dtype == pl.Decimal:
+            exprs.append(column.cast(pl.String))
+    return exprs

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, and_, column, select
+from sqlalchemy import table as sqlalchemy_table
 from sqlalchemy.orm import Session
 
 
@@ -26,6 +27,8 @@ def ids_by_key(
         raw: Any = session.connection().connection.driver_connection
         sql = f"SELECT {key}, id FROM {table.name} WHERE company_id = %s AND {key} = ANY(%s)"  # noqa: S608 - identifiers come from our own Table objects
         return dict(raw.execute(sql, (company_id, list(keys)), prepare=False).fetchall())
+    if len(keys) > _MANY:
+        return _ids_by_temp_table(session, table, key, company_id, keys)
     found: dict[str, int] = {}
     column = table.c[key]
     for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
@@ -35,6 +38,69 @@ def ids_by_key(
         )
         found.update((row[0], row[1]) for row in rows)
     return found
+
+
+_MANY = 20_000  # beyond this many keys, SQLite joins a temporary table instead of IN lists
+
+
+def _ids_by_temp_table(
+    session: Session, table: Table, key: str, company_id: int, keys: Sequence[str]
+) -> dict[str, int]:
+    """SQLite, many keys: load them into a temporary table (private to this connection, gone
+    at its end) and join once, instead of a thousand IN lists."""
+    raw: Any = session.connection().connection.driver_connection
+    _load_keys(raw, keys)
+    sql = (
+        f"SELECT t.{key}, t.id FROM lookup_keys AS l JOIN {table.name} AS t "  # noqa: S608 - identifiers come from our own Table objects
+        f"ON t.company_id = ? AND t.{key} = l.k"
+    )
+    found = dict(raw.execute(sql, (company_id,)).fetchall())
+    raw.execute("DELETE FROM lookup_keys")
+    return found
+
+
+def values_by_key(
+    session: Session,
+    table: Table,
+    key: str,
+    company_id: int,
+    keys: Sequence[str],
+    columns: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows of ``company_id`` whose ``key`` is among ``keys``, in one query
+    (PostgreSQL: one array parameter, unprepared; SQLite: a temporary table of the keys when
+    there are many). Plain columns only: PostgreSQL's rows skip SQLAlchemy's type handling."""
+    if not keys:
+        return []
+    wanted = [table.c[c] for c in columns]
+    if session.get_bind().dialect.name == "postgresql":  # plain types only: no TypeDecorators
+        raw: Any = session.connection().connection.driver_connection
+        names = ", ".join(columns)
+        sql = f"SELECT {names} FROM {table.name} WHERE company_id = %s AND {key} = ANY(%s)"  # noqa: S608 - identifiers come from our own Table objects
+        return [tuple(r) for r in raw.execute(sql, (company_id, list(keys)), prepare=False)]
+    if len(keys) <= _MANY:
+        stmt = select(*wanted).where(table.c.company_id == company_id)
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(keys), 900):
+            chunk = list(keys[start : start + 900])
+            found += [tuple(r) for r in session.execute(stmt.where(table.c[key].in_(chunk)))]
+        return found
+    raw = session.connection().connection.driver_connection
+    _load_keys(raw, keys)
+    lookup = sqlalchemy_table("lookup_keys", column("k", String), schema="temp")
+    stmt = select(*wanted).join_from(
+        lookup, table, and_(table.c.company_id == company_id, table.c[key] == lookup.c.k)
+    )
+    try:
+        return [tuple(row) for row in session.execute(stmt)]
+    finally:
+        raw.execute("DELETE FROM lookup_keys")
+
+
+def _load_keys(raw: Any, keys: Sequence[str]) -> None:
+    raw.execute("CREATE TEMP TABLE IF NOT EXISTS lookup_keys (k TEXT PRIMARY KEY) WITHOUT ROWID")
+    raw.execute("DELETE FROM lookup_keys")
+    raw.executemany("INSERT OR IGNORE INTO lookup_keys VALUES (?)", ((k,) for k in keys))
 
 
 def rows_by_key(

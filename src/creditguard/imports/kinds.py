@@ -256,10 +256,10 @@ def _post_invoices(
             posted = ledger.post_invoices(session, actor, batch, clock)
         report.inserted += len(posted.ids)
     except DomainError as error:
-        add_domain_errors(error, report, lambda f: _invoice_field(f, firsts))
+        add_domain_errors(error, report, lambda f: invoice_field(f, firsts))
 
 
-def _invoice_field(field: str, firsts: list[int]) -> tuple[int, str]:
+def invoice_field(field: str, firsts: list[int]) -> tuple[int, str]:
     index, rest = 0, field
     if field.startswith("invoices["):
         index = int(field[len("invoices[") : field.index("]")])

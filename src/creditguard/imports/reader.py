@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from creditguard.imports.formats import FORMATS, header_map, normalise
 
 SUFFIXES = (".csv", ".xlsx", ".json")
@@ -42,6 +44,29 @@ class Table:
     errors: list[RowError]
 
 
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A CSV file's data rows as text columns with the canonical names ("" when blank), and
+    each row's line in ``LINE``: what the column-wise importers read, without a dict per row."""
+
+    data: pl.DataFrame
+    errors: list[RowError]
+
+    @property
+    def height(self) -> int:
+        return self.data.height
+
+    def table(self, mask: pl.Series | None = None) -> Table:
+        """The rows (all, or those where ``mask`` holds) as a :class:`Table`."""
+        data = self.data if mask is None else self.data.filter(mask)
+        lines = data[LINE].to_list()
+        rows = data.drop(LINE).to_dicts()
+        return Table(rows, lines, list(self.errors))
+
+
+LINE = "__line__"
+
+
 def read_file(kind: str, path: Path) -> Table:
     """Read ``path`` (by its suffix) as rows of ``kind``; header problems come back as errors."""
     suffix = path.suffix.lower()
@@ -57,6 +82,62 @@ def read_file(kind: str, path: Path) -> Table:
         return read_records(kind, data)
     raw = _xlsx_rows(path) if suffix == ".xlsx" else _csv_rows(path.read_bytes())
     return read_grid(kind, raw)
+
+
+def read(kind: str, path: Path) -> Table | Frame:
+    """What an import reads: CSV column-wise where the file allows, anything else row by row."""
+    return read_csv_frame(kind, path) or read_file(kind, path)
+
+
+def read_csv_frame(kind: str, path: Path) -> Frame | None:
+    """Read a CSV file column-wise (Polars), the same as :func:`read_file` would row by row.
+
+    None when the file is better read row by row: not CSV, a header with problems (the row
+    reader reports them), or text Polars will not parse.
+    """
+    if path.suffix.lower() != ".csv":
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("gb18030")
+        data = text.encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    sample = text[:4096]
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    first = text[: text.find("\n") + 1 or len(text)]
+    header = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), None)
+    if header is None or first.count('"') % 2:  # a header spanning lines: read row by row
+        return None
+    columns, errors = _columns(kind, header)
+    if errors:
+        return None
+    try:
+        raw = pl.read_csv(
+            data,
+            has_header=False,
+            skip_rows=1,
+            schema={f"c{i}": pl.String for i in range(len(header))},
+            separator=delimiter,
+            quote_char='"',
+            truncate_ragged_lines=True,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    names = [c.name for c in FORMATS[kind]]
+    blank = pl.all_horizontal(pl.col(c).str.strip_chars().fill_null("") == "" for c in raw.columns)
+    raw = raw.with_row_index(LINE, offset=2)  # the header is line 1
+    frame = raw.filter(~blank).select(
+        pl.col(LINE),
+        *(
+            pl.col(f"c{i}").str.strip_chars().fill_null("").alias(name)
+            for i, name in columns.items()
+        ),
+        *(pl.lit("").alias(name) for name in names if name not in columns.values()),
+    )
+    return Frame(frame, [])
 
 
 def read_grid(kind: str, grid: Iterator[list[str]]) -> Table:

@@ -23,7 +23,7 @@ from creditguard.core.errors import DomainError, Problem, render
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.db import Database
-from creditguard.imports.reader import RowError, Table
+from creditguard.imports.reader import Frame, RowError, Table
 
 
 @dataclass
@@ -68,26 +68,43 @@ class _Discard(Exception):
 
 
 Importer = Callable[[Session, Actor, Table, Clock, ImportReport], None]
+FrameImporter = Callable[[Session, Actor, Frame, Clock, ImportReport], None]
 
 
 def run_import(
-    db: Database, actor: Actor, kind: str, table: Table, clock: Clock, *, dry_run: bool = False
+    db: Database,
+    actor: Actor,
+    kind: str,
+    table: Table | Frame,
+    clock: Clock,
+    *,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """The unit of work of a batch: committed only when every row passed and it is no dry run."""
+    """The unit of work of a batch: committed only when every row passed and it is no dry run.
+
+    A :class:`Frame` goes to the kind's column-wise importer where there is one (invoices),
+    and is read as rows otherwise.
+    """
+    from creditguard.imports.invoice_frame import FRAME_IMPORTERS
     from creditguard.imports.kinds import IMPORTERS
 
-    report = ImportReport(
-        kind=kind, rows=len(table.rows), errors=list(table.errors), dry_run=dry_run
-    )
+    rows = table.height if isinstance(table, Frame) else len(table.rows)
+    report = ImportReport(kind=kind, rows=rows, errors=list(table.errors), dry_run=dry_run)
     if report.errors:
         return report
     try:
         with db.write() as session:
-            IMPORTERS[kind](session, actor, table, clock, report)
+            if isinstance(table, Frame) and kind in FRAME_IMPORTERS:
+                FRAME_IMPORTERS[kind](session, actor, table, clock, report)
+            else:
+                rowwise = table.table() if isinstance(table, Frame) else table
+                IMPORTERS[kind](session, actor, rowwise, clock, report)
             if report.errors or dry_run:
                 raise _Discard(report)
     except _Discard:
         pass
+    if report.errors:  # refused: nothing was written, whatever rows passed on their own
+        report.inserted = report.updated = 0
     report.errors.sort(key=lambda e: (e.row, e.column))
     return report
 

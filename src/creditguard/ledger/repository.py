@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from creditguard.db import bulk
-from creditguard.db.lookups import ids_by_key, rows_by_key
+from creditguard.db.lookups import ids_by_key, rows_by_key, values_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import (
     Application,
@@ -310,6 +310,9 @@ def open_disputes(session: Session, company_id: int, invoice_id: int) -> list[Di
     )
 
 
+_STAGED_FROM = 2_000  # customers in one batch beyond which SQLite stages the deltas
+
+
 def bump_balances(
     session: Session, company_id: int, deltas: Mapping[tuple[int, str], Mapping[str, int]]
 ) -> None:
@@ -324,6 +327,20 @@ def bump_balances(
     keys = sorted(deltas)
     dialect = session.get_bind().dialect.name
     zero = dict.fromkeys(BALANCE_FIELDS, 0)
+    if dialect == "sqlite" and len(keys) > _STAGED_FROM:
+        bulk.add_staged(
+            session,
+            cast(Table, CustomerBalance.__table__),
+            {"company_id": company_id, "version": 0} | zero,
+            ["customer_id", "currency"],
+            [
+                (c, cur, *(int(deltas[(c, cur)].get(n, 0)) for n in BALANCE_FIELDS))
+                for c, cur in keys
+            ],
+            increments=BALANCE_FIELDS,
+            counter="version",
+        )
+        return
     bulk.insert_rows(
         session,
         cast(Table, CustomerBalance.__table__),
@@ -556,3 +573,29 @@ def changed_since(
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def invoice_keys(
+    session: Session, company_id: int, refs: Sequence[str]
+) -> list[tuple[str, str, date, str, int]]:
+    """(reference, customer code, issue date, currency, amount) of the posted invoices among
+    ``refs``: what a re-imported row is compared with."""
+    rows = values_by_key(
+        session,
+        cast(Table, Invoice.__table__),
+        "external_ref",
+        company_id,
+        refs,
+        ("external_ref", "customer_id", "issued_on", "currency", "amount_minor"),
+    )
+    ids = sorted({row[1] for row in rows})
+    codes: dict[int, str] = {}
+    for start in range(0, len(ids), 900):  # by primary key: a plan that cannot go wrong
+        chunk = ids[start : start + 900]
+        codes.update(
+            (r[0], r[1])
+            for r in session.execute(
+                select(Customer.id, Customer.code).where(Customer.id.in_(chunk))
+            )
+        )
+    return [(r[0], codes[r[1]], r[2], r[3], r[4]) for r in rows]

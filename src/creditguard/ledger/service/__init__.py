@@ -10,6 +10,7 @@ from creditguard.ledger.service.adjustments import (
     reverse,
 )
 from creditguard.ledger.service.cash import apply_unapplied, post_credit_note, post_payment
+from creditguard.ledger.service.invoice_columns import post_invoice_frame
 from creditguard.ledger.service.invoices import PostedBatch, post_invoices
 from creditguard.ledger.service.payments_batch import post_payments
 from creditguard.ledger.service.presenting import invoice_out
@@ -23,6 +24,7 @@ from creditguard.ledger.service.queries import (
     entries_by_ref,
     get_entry,
     get_invoice,
+    invoice_keys,
     list_page,
 )
 
@@ -40,10 +42,12 @@ __all__ = [
     "get_entry",
     "get_invoice",
     "get_reversal",
+    "invoice_keys",
     "invoice_out",
     "list_page",
     "open_dispute",
     "post_credit_note",
+    "post_invoice_frame",
     "post_invoices",
     "post_payment",
     "post_payments",

@@ -95,10 +95,16 @@ def post_invoices(
 
 
 def _calendar(session: Session, actor: Actor, batch: Sequence[InvoiceIn]) -> BusinessCalendar:
-    company = identity.get_company(session, actor.company_id)
-    country = company.country if company is not None else "CN"
     first = min(item.issued_on.year for item in batch)
     last = max(item.issued_on.year for item in batch)
+    return company_calendar(session, actor, first, last)
+
+
+def company_calendar(session: Session, actor: Actor, first: int, last: int) -> BusinessCalendar:
+    """The business days of the company's country for invoices issued from ``first`` to
+    ``last`` (years; one more year for due dates that roll into January)."""
+    company = identity.get_company(session, actor.company_id)
+    country = company.country if company is not None else "CN"
     try:
         return calendar_for(country, range(first, last + 2))
     except InvalidInput:  # a country the holidays package does not know: weekends only
@@ -126,14 +132,14 @@ def _check(
 
 
 @lru_cache(maxsize=1024)
-def _terms_of(text: str) -> PaymentTerms:
-    # Pure and immutable: a batch usually repeats a handful of terms thousands of times.
+def terms_of(text: str) -> PaymentTerms:
+    """Parsed terms, cached: a batch usually repeats a handful of terms thousands of times."""
     return parse_terms(text)
 
 
 def _parse_terms(text: str, field: str) -> PaymentTerms:
     try:
-        return _terms_of(text)
+        return terms_of(text)
     except InvalidInput:
         return parse_terms(text, field)  # raises again, naming the row's own field
 

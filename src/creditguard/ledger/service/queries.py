@@ -208,6 +208,13 @@ def entries_by_ref(session: Session, actor: Actor, kind: str, refs: list[str]) -
     return repo.entries_by_refs(session, model, actor.company_id, refs)
 
 
+def invoice_keys(
+    session: Session, actor: Actor, refs: list[str]
+) -> list[tuple[str, str, date, str, int]]:
+    """(reference, customer code, issue date, currency, amount minor) of posted invoices."""
+    return repo.invoice_keys(session, actor.company_id, refs)
+
+
 def changes(
     session: Session, actor: Actor, kind: str, cursor: tuple[datetime, int], limit: int
 ) -> tuple[list[Any], tuple[datetime, int] | None]:
