@@ -1,4 +1,4 @@
-"""Issue 3 benchmark: CSV import of invoices, beside a naive row-by-row ORM insert; kill -9 trials.
+"""Issue 3 benchmark: CSV imports (customers, then 1M invoices and their re-import) beside a naive row-by-row ORM insert; kill -9 trials.
 
 Prints figures, never asserts. Loopback PostgreSQL only; scratch databases are dropped.
 """
@@ -12,6 +12,7 @@ import os
 import random
 import resource
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,13 +64,19 @@ def write_files(folder: Path, customers: int, invoices: int, seed: int) -> tuple
     return people, bills, total
 
 
-def fresh(engine: str, folder: Path) -> str:
+def fresh(engine: str, folder: Path, template: str | None = None) -> str:
+    """A new scratch database, empty or a copy of ``template`` (the prepared customers)."""
     if engine == "sqlite":
         path = folder / f"bench-{secrets.token_hex(3)}.db"
+        if template is not None:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
         return f"sqlite:///{path}"
     name = f"cg_bench_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        if template is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"')
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
@@ -78,6 +85,8 @@ def drop(url: str) -> None:
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,10 +95,13 @@ def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def prepare(url: str, people: Path) -> None:
+def prepare(url: str, people: Path) -> float:
+    """Create the company and import the customers; return the customers' import seconds."""
     assert cli(url, "init", "--company", "BENCH").returncode == 0
+    start = time.perf_counter()
     result = cli(url, "import", "customers", str(people), "--company", "BENCH", "--json")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return time.perf_counter() - start
 
 
 def timed_import(url: str, bills: Path) -> tuple[float, float, dict[str, Any]]:
@@ -190,58 +202,76 @@ def engine_run(
     engine: str, args: argparse.Namespace, folder: Path, files: tuple[Path, Path, int]
 ) -> None:
     people, bills, total = files
-    url = fresh(engine, folder)
+    template = fresh(engine, folder)
     try:
-        prepare(url, people)
-        seconds, peak, report = timed_import(url, bills)
-        rate = args.invoices / seconds
-        print(
-            f"[{engine}] import {args.invoices:,} invoices: {seconds:.1f} s = {rate:,.0f} rows/s, peak {peak:,.0f} MB, "
-            f"errors {len(report.get('errors', []))}, totals {report.get('totals')} (file {total / 100:,.2f})"
-        )
-        naive_rate = naive(url, args.naive)
-        print(
-            f"[{engine}] naive ORM row-by-row: {naive_rate:,.0f} rows/s over {args.naive:,} rows; ratio {rate / naive_rate:.1f}x"
-        )
-    finally:
-        drop(url)
-    kills(engine, args, folder, files)
-
-
-def kills(
-    engine: str, args: argparse.Namespace, folder: Path, files: tuple[Path, Path, int]
-) -> None:
-    people, bills, total = files
-    partial = 0
-    for trial in range(args.kill_trials):
-        url = fresh(engine, folder)
+        seconds = prepare(template, people)
+        print(f"[{engine}] import {args.customers:,} customers: {seconds:.1f} s")
+        url = fresh(engine, folder, template)
         try:
-            prepare(url, people)
-            rows, killed = kill_trial(
-                url, bills, args.kill_after * (0.5 + trial / max(1, args.kill_trials))
-            )
-            partial += rows not in (0, args.invoices)
-            result = cli(url, "import", "invoices", str(bills), "--company", "BENCH", "--json")
-            n, cents = counted(url)
-            ok = result.returncode == 0 and n == args.invoices and cents == total
+            seconds, peak, report = timed_import(url, bills)
+            rate = args.invoices / seconds
             print(
-                f"[{engine}] kill -9 trial {trial + 1}: killed={killed} rows after kill={rows:,} re-run complete={ok}"
+                f"[{engine}] import {args.invoices:,} invoices: {seconds:.1f} s = {rate:,.0f} rows/s, peak {peak:,.0f} MB, "
+                f"errors {len(report.get('errors', []))}, totals {report.get('totals')} (file {total / 100:,.2f})"
+            )
+            again, _, report = timed_import(url, bills)
+            print(
+                f"[{engine}] re-import of the same file: {again:.1f} s, inserted {report.get('inserted')}, "
+                f"unchanged {report.get('unchanged')}, errors {len(report.get('errors', []))}"
+            )
+            naive_rate = naive(url, args.naive)
+            print(
+                f"[{engine}] naive ORM row-by-row: {naive_rate:,.0f} rows/s over {args.naive:,} rows; ratio {rate / naive_rate:.1f}x"
             )
         finally:
             drop(url)
-    print(f"[{engine}] kill -9: {partial} partial batches in {args.kill_trials} trials")
+        kills(engine, args, folder, files, template, seconds)
+    finally:
+        drop(template)
+
+
+def kills(
+    engine: str,
+    args: argparse.Namespace,
+    folder: Path,
+    files: tuple[Path, Path, int],
+    template: str,
+    seconds: float,
+) -> None:
+    """Kill the importer at points spread over its run (reading, checking, writing, committing)."""
+    _, bills, total = files
+    partial = 0
+    complete = 0
+    for trial in range(args.kill_trials):
+        url = fresh(engine, folder, template)
+        try:
+            delay = seconds * (0.1 + 0.85 * trial / max(1, args.kill_trials - 1))
+            rows, killed = kill_trial(url, bills, delay)
+            partial += rows not in (0, args.invoices)
+            result = cli(url, "import", "invoices", str(bills), "--company", "BENCH", "--json")
+            n, cents = counted(url)
+            totals = json.loads(result.stdout or "{}").get("totals", {})
+            ok = result.returncode == 0 and n == args.invoices and cents == total
+            complete += ok
+            print(
+                f"[{engine}] kill -9 trial {trial + 1} at {delay:.1f} s: killed={killed} rows after kill={rows:,} "
+                f"re-run complete={ok} (rows {n:,}, report totals {totals})"
+            )
+        finally:
+            drop(url)
+    print(
+        f"[{engine}] kill -9: {partial} partial batches in {args.kill_trials} trials; "
+        f"{complete} re-runs complete with the file's control totals"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=20_000)
-    parser.add_argument("--invoices", type=int, default=200_000)
-    parser.add_argument("--naive", type=int, default=5_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--naive", type=int, default=50_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--kill-trials", type=int, default=3)
-    parser.add_argument(
-        "--kill-after", type=float, default=6.0, help="seconds before the kill (varied per trial)"
-    )
+    parser.add_argument("--kill-trials", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cg-bench-imports-") as tmp:

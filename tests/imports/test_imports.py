@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from creditguard.core.permissions import Actor
+from creditguard.customers import service as customers
 from creditguard.db import Database
 from creditguard.imports import reader, templates
 from creditguard.imports.formats import FORMATS
@@ -205,3 +206,50 @@ def test_json_numbers_are_read_exactly(db: Database, tmp_path: Path) -> None:
     ]
     path = write(tmp_path, "i.json", json.dumps({"rows": rows}))
     assert load(db, actor, "invoices", path)["totals"] == {"CNY": "0.10"}
+
+
+def test_a_customer_master_goes_in_as_one_batch_with_parents_in_any_order(
+    db: Database, tmp_path: Path
+) -> None:
+    actor = b.company(db)
+    master = (
+        "code,name,parent_code,payment_terms,contact_name,contact_email\n"
+        "C1,甲,G1,月结30天,王芳,wf@example.cn\n"
+        "G1,甲集团,,net 60,,\n"
+        "C2,乙,C1,,,\n"
+        "C2,乙（更名）,C1,,,\n"
+    )
+    report = load(db, actor, "customers", write(tmp_path, "m.csv", master))
+    assert (report["inserted"], report["updated"], report["errors"]) == (3, 1, [])
+    with db.read() as session:
+        found = customers.by_codes(session, actor, ["C1", "C2", "G1"])
+        assert {c: (x.name, x.payment_terms) for c, x in found.items()} == {
+            "C1": ("甲", "eom 30"),
+            "C2": ("乙（更名）", "net 30"),
+            "G1": ("甲集团", "net 60"),
+        }
+        assert found["C1"].parent_id == found["G1"].id
+        assert found["C2"].parent_id == found["C1"].id
+        assert [c.email for c in customers.contacts(session, actor, found["C1"].id)] == [
+            "wf@example.cn"
+        ]
+
+
+def test_parent_loops_and_unknown_parents_in_a_new_master_are_refused(
+    db: Database, tmp_path: Path
+) -> None:
+    actor = b.company(db)
+    master = (
+        "code,name,parent_code,payment_terms\n"
+        "A,甲,B,net 30\nB,乙,A,net 30\nC,丙,NOPE,net 30\nD,丁,,net abc\n"
+    )
+    report = load(db, actor, "customers", write(tmp_path, "m.csv", master))
+    assert [(e["row"], e["column"], e["value"]) for e in report["errors"]] == [
+        (2, "parent_code", "B"),
+        (3, "parent_code", "A"),
+        (4, "parent_code", "NOPE"),
+        (5, "payment_terms", "net abc"),
+    ]
+    assert report["inserted"] == 0
+    with db.read() as session:
+        assert customers.by_codes(session, actor, ["A", "B", "C", "D"]) == {}

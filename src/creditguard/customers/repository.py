@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.orm import Session
 
 from creditguard.customers.schemas import CustomerFilter
-from creditguard.db.lookups import values_by_key
+from creditguard.db.lookups import rows_by_key, values_by_key
 from creditguard.db.paging import PageRequest, fetch_page, order_by
 from creditguard.models import Contact, Customer
 
@@ -33,6 +33,10 @@ def get_by_code(session: Session, company_id: int, code: str) -> Customer | None
     return session.scalar(
         select(Customer).where(Customer.company_id == company_id, Customer.code == code)
     )
+
+
+def by_codes(session: Session, company_id: int, codes: Sequence[str]) -> dict[str, Customer]:
+    return rows_by_key(session, Customer, "code", company_id, codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,15 @@ def lock(session: Session, company_id: int, customer_ids: Iterable[int]) -> None
     """
     ids = sorted(set(customer_ids))
     if session.get_bind().dialect.name == "sqlite" or not ids:
+        return
+    if len(ids) > 900:  # a whole import: one statement, one array parameter
+        raw: Any = session.connection().connection.driver_connection
+        raw.execute(
+            "SELECT id FROM customers WHERE company_id = %s AND id = ANY(%s) "
+            "ORDER BY id FOR UPDATE",
+            (company_id, ids),
+            prepare=False,
+        ).fetchall()
         return
     for start in range(0, len(ids), 900):
         session.execute(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+
 from sqlalchemy.orm import Session
 
 from creditguard.clock import Clock
@@ -58,6 +63,112 @@ def create(session: Session, actor: Actor, data: CustomerIn, clock: Clock) -> Cu
     for contact in data.contacts:
         add_contact(session, actor, customer, contact, clock)
     return customer
+
+
+def by_codes(session: Session, actor: Actor, codes: Sequence[str]) -> dict[str, Customer]:
+    """Existing customers among ``codes``, by code (imports)."""
+    return repo.by_codes(session, actor.company_id, codes)
+
+
+def create_many(
+    session: Session, actor: Actor, batch: Sequence[CustomerIn], clock: Clock
+) -> list[Customer]:
+    """Create new customers all at once, or none: the import of a whole customer master.
+
+    A parent may be an existing customer or one of the batch, in any order. Every problem of
+    every customer is reported together, fields named ``customers[i].code`` and so on.
+    """
+    prefix = "customers[{}]." if len(batch) > 1 else ""
+    codes = [item.code for item in batch]
+    taken = repo.by_codes(session, actor.company_id, sorted(set(codes)))
+    outside = sorted({i.parent_code for i in batch if i.parent_code} - set(codes))
+    parents = {c: p.id for c, p in repo.by_codes(session, actor.company_id, outside).items()}
+    counts = Counter(codes)
+    problems: list[Problem] = []
+    for index, item in enumerate(batch):
+        at = prefix.format(index)
+        problems += [
+            Problem(f"{at}{p.field}", p.value, p.code, p.params)
+            for p in _check_fields(item.currency, item.payment_terms)
+        ]
+        if item.code in taken or counts[item.code] > 1:
+            problems.append(Problem(f"{at}code", item.code, "duplicate", {"kind": "customer"}))
+        if item.parent_code and item.parent_code not in parents and not counts[item.parent_code]:
+            problems.append(
+                Problem(f"{at}parent_code", item.parent_code, "not_found", {"kind": "customer"})
+            )
+    problems += _cycles_within(batch, prefix)
+    if problems:
+        raise InvalidInput(problems)
+    now = clock.now()
+    made = [_new_customer(actor, item, now) for item in batch]
+    session.add_all(made)
+    session.flush()
+    ids = parents | {c.code: c.id for c in made}
+    for customer, item in zip(made, batch, strict=True):
+        if item.parent_code:
+            customer.parent_id = ids[item.parent_code]
+        session.add_all(
+            Contact(
+                company_id=actor.company_id,
+                customer_id=customer.id,
+                **contact.model_dump(),
+                created_at=now,
+            )
+            for contact in item.contacts
+        )
+    session.flush()
+    return made
+
+
+def _new_customer(actor: Actor, data: CustomerIn, now: datetime) -> Customer:
+    return Customer(
+        company_id=actor.company_id,
+        code=data.code,
+        name=data.name,
+        industry=data.industry,
+        region=data.region,
+        country=data.country,
+        currency=data.currency,
+        payment_terms=terms_code(data.payment_terms),
+        salesperson=data.salesperson,
+        tax_id=data.tax_id,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+@lru_cache(maxsize=256)
+def terms_code(text: str) -> str:
+    """The canonical form of valid terms, cached: a customer master repeats a few thousand times."""
+    return parse_terms(text, "payment_terms").code()
+
+
+def _cycles_within(batch: Sequence[CustomerIn], prefix: str) -> list[Problem]:
+    """New customers whose parents, followed through the batch, lead back to themselves."""
+    parent_of = {item.code: item.parent_code for item in batch if item.parent_code}
+    problems: list[Problem] = []
+    for index, item in enumerate(batch):
+        seen: set[str] = set()
+        node = item.parent_code
+        while node is not None and node not in seen:
+            if node == item.code:
+                problems.append(
+                    Problem(
+                        f"{prefix.format(index)}parent_code", item.parent_code, "invalid", _CYCLE
+                    )
+                )
+                break
+            seen.add(node)
+            node = parent_of.get(node)
+    return problems
+
+
+_CYCLE = {
+    "reason": "a customer cannot be its own parent or ancestor",
+    "reason_zh": "客户不能成为自己的上级或上级的上级",
+}
 
 
 def update(
@@ -123,10 +234,7 @@ def _check_cycle(
                     "parent_code",
                     parent.code if parent else None,
                     "invalid",
-                    {
-                        "reason": "a customer cannot be its own parent or ancestor",
-                        "reason_zh": "客户不能成为自己的上级或上级的上级",
-                    },
+                    _CYCLE,
                 )
             )
             return

@@ -50,7 +50,7 @@ CUSTOMER_FIELDS = (
 def import_customers(
     session: Session, actor: Actor, table: Table, clock: Clock, report: ImportReport
 ) -> None:
-    parents: list[tuple[int, str, str]] = []
+    built: list[tuple[int, CustomerIn, str | None]] = []
     for line, row in zip(table.lines, table.rows, strict=True):
         values = compact(row)
         contacts = (
@@ -73,11 +73,49 @@ def import_customers(
             report,
         )
         if data is not None:
-            _upsert_customer(session, actor, data, line, clock, report)
-            if values.get("parent_code"):
-                parents.append((line, data.code, values["parent_code"]))
+            built.append((line, data, values.get("parent_code")))
+    known = customers.by_codes(session, actor, sorted({data.code for _, data, _ in built}))
+    fresh: dict[str, tuple[int, CustomerIn, str | None]] = {}
+    again: list[tuple[int, CustomerIn, str | None]] = []
+    for item in built:  # the first row of a new code creates it; later rows update it
+        if item[1].code in known or item[1].code in fresh:
+            again.append(item)
+        else:
+            fresh[item[1].code] = item
+    _create_customers(session, actor, list(fresh.values()), clock, report)
+    parents: list[tuple[int, str, str]] = []
+    for line, data, parent in again:
+        _upsert_customer(session, actor, data, line, clock, report)
+        if parent:
+            parents.append((line, data.code, parent))
     for line, code, parent in parents:  # second pass: a parent may come later in the file
         _set_parent(session, actor, (line, code, parent), clock, report)
+
+
+def _create_customers(
+    session: Session,
+    actor: Actor,
+    items: list[tuple[int, CustomerIn, str | None]],
+    clock: Clock,
+    report: ImportReport,
+) -> None:
+    """New customers in one batch, parents (existing or in the file, in any order) included."""
+    if not items:
+        return
+    batch = [data.model_copy(update={"parent_code": parent}) for _, data, parent in items]
+    lines = [line for line, _, _ in items]
+    try:
+        with session.begin_nested():
+            customers.create_many(session, actor, batch, clock)
+        report.inserted += len(batch)
+    except DomainError as error:
+        add_domain_errors(error, report, lambda f: _customer_field(f, lines))
+
+
+def _customer_field(field: str, lines: list[int]) -> tuple[int, str]:
+    if field.startswith("customers["):
+        return lines[int(field[len("customers[") : field.index("]")])], field.split("].", 1)[1]
+    return lines[0], field
 
 
 _CONTACT_COLUMNS = {
