@@ -45,12 +45,21 @@ def frame(rng: random.Random, start: int, count: int) -> pl.DataFrame:
 
 
 def indexes(db: Database) -> list[tuple[str, tuple[str | None, ...]]]:
+    """The indexes and foreign keys of the tables a bulk load rebuilds."""
     with db.engine.connect() as connection:
         found = inspect(connection)
+        tables = ("invoices", "instalments")
         return sorted(
-            (i["name"] or "", tuple(i["column_names"]))
-            for table in ("invoices", "instalments")
-            for i in found.get_indexes(table)
+            [
+                (i["name"] or "", tuple(i["column_names"]))
+                for t in tables
+                for i in found.get_indexes(t)
+            ]
+            + [
+                (f"{t} -> {k['referred_table']}", tuple(k["constrained_columns"]))
+                for t in tables
+                for k in found.get_foreign_keys(t)
+            ]
         )
 
 
@@ -66,6 +75,13 @@ def many(db: Database) -> Actor:
 def test_a_large_batch_posts_every_invoice_open_item_and_balance(db: Database, many: Actor) -> None:
     rng = random.Random(3)
     before = indexes(db)
+    assert [name for name, _ in before if "->" in name] == [
+        "instalments -> companies",
+        "instalments -> customers",
+        "instalments -> invoices",
+        "invoices -> companies",
+        "invoices -> customers",
+    ]
     batch = frame(rng, 0, INVOICES)
     with db.write() as session:
         posted = ledger.post_invoice_frame(session, many, batch, b.clock())

@@ -75,9 +75,11 @@ def lock(session: Session, company_id: int, customer_ids: Iterable[int]) -> None
     if len(ids) > 900:  # a whole import: one statement, one array parameter
         raw: Any = session.connection().connection.driver_connection
         raw.execute(
-            "SELECT id FROM customers WHERE company_id = %s AND id = ANY(%s) "
-            "ORDER BY id FOR UPDATE",
-            (company_id, ids),
+            # A join, not "id = ANY(array)": with stale statistics the planner may filter
+            # every row through the whole array (seen: 23 s for 100,000 customers).
+            "SELECT c.id FROM customers AS c JOIN unnest(%s::bigint[]) AS k(id) ON c.id = k.id "
+            "WHERE c.company_id = %s ORDER BY c.id FOR UPDATE OF c",
+            (ids, company_id),
             prepare=False,
         ).fetchall()
         return

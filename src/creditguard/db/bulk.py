@@ -7,7 +7,8 @@ the server can keep its plan; SQLite (in-process) keeps the driver's executemany
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import chain
 from typing import Any
 
@@ -107,34 +108,51 @@ def add_staged(  # noqa: PLR0913 - a statement's parts
     increments: Sequence[str],
     counter: str,
 ) -> None:
-    """SQLite, many rows: ``x = x + delta`` set-wise. ``rows`` are keys then increments; rows
-    not yet in ``table`` are made first from ``fixed`` (the other key columns and zeros)."""
+    """Many rows of ``x = x + delta``, set-wise: the deltas go into a temporary table (COPY on
+    PostgreSQL), missing rows are made from ``fixed`` (the other key columns and zeros), and
+    one UPDATE ... FROM adds them. ``rows`` are keys then increments."""
     raw = _raw(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
     names = [*keys, *increments]
-    raw.execute("DROP TABLE IF EXISTS temp.bulk_deltas")
-    raw.execute(f"CREATE TEMP TABLE bulk_deltas ({', '.join(names)})")
-    marks = ", ".join("?" * len(names))
-    raw.executemany(f"INSERT INTO temp.bulk_deltas VALUES ({marks})", rows)  # noqa: S608 - placeholders only
+    raw.execute("DROP TABLE IF EXISTS bulk_deltas")
+    if postgres:  # the columns' own types
+        raw.execute(
+            f"CREATE TEMP TABLE bulk_deltas AS SELECT {', '.join(names)} FROM {table.name} "  # noqa: S608 - identifiers from our Table
+            "WITH NO DATA"
+        )
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY bulk_deltas ({', '.join(names)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        raw.execute("ANALYZE bulk_deltas")
+    else:
+        raw.execute(f"CREATE TEMP TABLE bulk_deltas ({', '.join(names)})")
+        marks = ", ".join("?" * len(names))
+        raw.executemany(f"INSERT INTO bulk_deltas VALUES ({marks})", rows)  # noqa: S608 - placeholders only
     made = [*fixed, *keys]
-    picks = ", ".join(["?"] * len(fixed) + [f"d.{k}" for k in keys])
+    picks = ", ".join([mark] * len(fixed) + [f"d.{k}" for k in keys])
     raw.execute(
-        f"INSERT INTO {table.name} ({', '.join(made)}) SELECT {picks} FROM temp.bulk_deltas AS d "  # noqa: S608 - identifiers from our Table
+        f"INSERT INTO {table.name} ({', '.join(made)}) SELECT {picks} FROM bulk_deltas AS d "  # noqa: S608 - identifiers from our Table
         "WHERE true ON CONFLICT DO NOTHING",
         list(fixed.values()),
     )
+    shared = {k: v for k, v in fixed.items() if k not in increments and k != counter}
     sets = [f"{n} = {table.name}.{n} + d.{n}" for n in increments]
     sets.append(f"{counter} = {table.name}.{counter} + 1")
     match = " AND ".join(
         [
-            *(f"{table.name}.{k} = ?" for k in fixed if k not in increments and k != counter),
+            *(f"{table.name}.{k} = {mark}" for k in shared),
             *(f"{table.name}.{k} = d.{k}" for k in keys),
         ]
     )
     raw.execute(
-        f"UPDATE {table.name} SET {', '.join(sets)} FROM temp.bulk_deltas AS d WHERE {match}",  # noqa: S608 - identifiers from our Table
-        [v for k, v in fixed.items() if k not in increments and k != counter],
+        f"UPDATE {table.name} SET {', '.join(sets)} FROM bulk_deltas AS d WHERE {match}",  # noqa: S608 - identifiers from our Table
+        list(shared.values()),
     )
-    raw.execute("DROP TABLE temp.bulk_deltas")
+    raw.execute("DROP TABLE bulk_deltas")
 
 
 def _add_executemany(
@@ -154,16 +172,22 @@ def _add_executemany(
     session.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
 
 
-def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+def reserve_ids(session: Session, table: Table, count: int, *, locked: bool = False) -> list[int]:
     """Ids for ``count`` new rows of ``table``, so a batch can name its rows before writing them.
 
-    PostgreSQL draws them from the column's sequence (safe beside concurrent writers). SQLite
+    PostgreSQL draws them from the column's sequence (safe beside concurrent writers); with
+    ``locked`` (the table is held exclusively, see :func:`loading`) it takes one block. SQLite
     numbers on from the largest id: every write transaction there began IMMEDIATE and holds
     the database's write lock until it commits, so nobody else can take those ids meanwhile.
     """
     if count <= 0:
         return []
     raw = _raw(session)
+    if session.get_bind().dialect.name == "postgresql" and locked:
+        sequence = f"pg_get_serial_sequence('{table.name}', 'id')"
+        first = raw.execute(f"SELECT nextval({sequence})").fetchone()[0]
+        raw.execute(f"SELECT setval({sequence}, %s)", (first + count - 1,))
+        return list(range(first, first + count))
     if session.get_bind().dialect.name == "postgresql":
         rows = raw.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -172,6 +196,77 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
         return [row[0] for row in rows]
     top = raw.execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()[0]  # noqa: S608 - identifier from our Table
     return list(range(top + 1, top + 1 + count))
+
+
+REBUILD_FROM = 50_000  # rows in one batch from which an initial load rebuilds indexes
+
+
+@contextmanager
+def loading(session: Session, tables: Sequence[Table], rows: int) -> Iterator[bool]:
+    """Around the writing of a batch larger than what ``tables`` already hold (an initial load
+    of at least :data:`REBUILD_FROM` rows): drop their secondary indexes (and, on PostgreSQL,
+    their foreign keys, checked row by row otherwise) and build them again after the rows
+    are in, which sorts once instead of probing a million times. Yields whether it did.
+
+    All of it is in the caller's transaction: a crash or an exception inside rolls the schema
+    back with the rows (leave by an exception: nothing is rebuilt). On PostgreSQL the tables
+    are held exclusively until the commit, so readers of them wait for an initial load.
+    """
+    first = tables[0].name
+    raw = _raw(session)
+    size = raw.execute(f"SELECT coalesce(max(id), 0) FROM {first}").fetchone()[0]  # noqa: S608 - identifier from our Table
+    if rows < REBUILD_FROM or rows <= size:
+        yield False
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        names = ", ".join(t.name for t in tables)
+        raw.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+    rebuild: list[str] = []
+    for table in tables:
+        rebuild += _drop_pg(raw, table.name) if postgres else _drop_sqlite(raw, table.name)
+    yield True
+    for sql in rebuild:
+        raw.execute(sql)
+    if postgres:  # fresh statistics for the plans that follow (autovacuum may be off)
+        for table in tables:
+            raw.execute(f"ANALYZE {table.name}")
+
+
+def _drop_sqlite(raw: Any, name: str) -> list[str]:
+    """Drop the table's own indexes (not those behind UNIQUE); return how to make them again."""
+    rows = raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (name,),
+    ).fetchall()
+    for index, _ in rows:
+        raw.execute(f'DROP INDEX "{index}"')
+    return [row[1] for row in rows]
+
+
+def _drop_pg(raw: Any, name: str) -> list[str]:
+    """Drop the table's foreign keys and plain indexes; return how to make them again
+    (indexes first, then the keys, each validated by one join)."""
+    keys = raw.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'f'",
+        (name,),
+    ).fetchall()
+    indexes = raw.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index AS x "
+        "JOIN pg_class AS i ON i.oid = x.indexrelid "
+        "LEFT JOIN pg_constraint AS c ON c.conindid = x.indexrelid "
+        "WHERE x.indrelid = %s::regclass AND c.oid IS NULL",
+        (name,),
+    ).fetchall()
+    for constraint, _ in keys:
+        raw.execute(f'ALTER TABLE {name} DROP CONSTRAINT "{constraint}"')
+    for index, _ in indexes:
+        raw.execute(f'DROP INDEX "{index}"')
+    return [sql for _, sql in indexes] + [
+        f'ALTER TABLE {name} ADD CONSTRAINT "{constraint}" {sql}' for constraint, sql in keys
+    ]
 
 
 def insert_frame(
@@ -218,10 +313,7 @@ _STAGE_SLICE = 100_000  # rows turned into Python tuples at a time
 
 def _sqlite_insert(raw: Any, name: str, frame: pl.DataFrame) -> None:
     """SQLite: varying columns into a bare temporary table (no constraints, no indexes), then
-    one INSERT ... SELECT with the constant columns bound once. For a batch larger than the
-    table, secondary indexes are dropped and built again afterwards (a sort, instead of a
-    million random index inserts); all inside the caller's transaction, so a crash leaves the
-    schema and the rows as they were."""
+    one INSERT ... SELECT with the constant columns bound once."""
     cache = raw.execute("PRAGMA cache_size").fetchone()[0]
     raw.execute(f"PRAGMA cache_size = {-_CACHE_KIB}")  # room for the indexes being built
     try:
@@ -254,34 +346,13 @@ def _stage_and_insert(raw: Any, name: str, frame: pl.DataFrame) -> None:
             raw.executemany(f"INSERT INTO temp.bulk_stage VALUES {one}", rows[full:])  # noqa: S608 - placeholders only
     else:
         raw.executemany("INSERT INTO temp.bulk_stage VALUES (NULL)", [()] * frame.height)
-    rebuild = _droppable_indexes(raw, name) if frame.height >= _REBUILD_FROM else []
-    if rebuild:
-        size = raw.execute(f"SELECT coalesce(max(rowid), 0) FROM {name}").fetchone()[0]  # noqa: S608 - identifier from our Table
-        rebuild = rebuild if frame.height > size else []
-    for index, _ in rebuild:
-        raw.execute(f'DROP INDEX "{index}"')
     columns = ", ".join([*varying, *constant])
     picks = ", ".join([*varying, *("?" * len(constant))])
     raw.execute(
         f"INSERT INTO {name} ({columns}) SELECT {picks} FROM temp.bulk_stage ORDER BY rowid",  # noqa: S608 - identifiers from our Table
         [frame[c][0] for c in constant],
     )
-    for _, sql in rebuild:
-        raw.execute(sql)
     raw.execute("DROP TABLE temp.bulk_stage")
-
-
-_REBUILD_FROM = 50_000
-
-
-def _droppable_indexes(raw: Any, name: str) -> list[tuple[str, str]]:
-    """The table's own CREATE INDEX statements (not those behind its UNIQUE constraints)."""
-    rows = raw.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (name,),
-    ).fetchall()
-    return [(row[0], row[1]) for row in rows]
 
 
 def _stored(frame: pl.DataFrame, *, postgres: bool) -> list[pl.Expr]:

@@ -310,7 +310,7 @@ def open_disputes(session: Session, company_id: int, invoice_id: int) -> list[Di
     )
 
 
-_STAGED_FROM = 2_000  # customers in one batch beyond which SQLite stages the deltas
+_STAGED_FROM = 2_000  # customers in one batch beyond which the deltas go through a table
 
 
 def bump_balances(
@@ -327,7 +327,7 @@ def bump_balances(
     keys = sorted(deltas)
     dialect = session.get_bind().dialect.name
     zero = dict.fromkeys(BALANCE_FIELDS, 0)
-    if dialect == "sqlite" and len(keys) > _STAGED_FROM:
+    if len(keys) > _STAGED_FROM:
         bulk.add_staged(
             session,
             cast(Table, CustomerBalance.__table__),

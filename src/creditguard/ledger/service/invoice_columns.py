@@ -94,10 +94,12 @@ def post_invoice_frame(
     if not write:
         return PostedBatch([], posted)
     customers.lock(session, actor.company_id, found)
-    ids = bulk.reserve_ids(session, cast(Table, Invoice.__table__), frame.height)
-    frame = frame.with_columns(pl.Series("id", ids, dtype=pl.Int64))
+    tables = [cast(Table, Invoice.__table__), cast(Table, Instalment.__table__)]
     try:
-        _write(session, actor, frame, terms, calendar, clock)
+        with bulk.loading(session, tables, frame.height) as locked:
+            ids = bulk.reserve_ids(session, tables[0], frame.height, locked=locked)
+            frame = frame.with_columns(pl.Series("id", ids, dtype=pl.Int64))
+            _write(session, actor, frame, terms, calendar, clock)
     except bulk.RowsRefused as error:
         raise state_conflict(
             "the database refused the batch (an invoice reference posted meanwhile, probably)",
