@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
+from creditguard.analytics import schemas as analytics
 from creditguard.api import problems
 from creditguard.api.app import create_app
 from creditguard.api.pagination import Changes, Page
@@ -20,7 +21,7 @@ from creditguard.imports import schemas as imports
 from creditguard.ledger import schemas as ledger
 from creditguard.reference import schemas as reference
 
-MODULES = (identity, customers, ledger, reference, imports, problems)
+MODULES = (identity, customers, ledger, reference, imports, analytics, problems)
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = ("401", "403", "404", "409", "422")
 LOGIN = "/api/v1/auth/token"

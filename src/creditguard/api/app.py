@@ -17,6 +17,7 @@ from creditguard.api.routes import (
     imports,
     ledger,
     reference,
+    reports,
 )
 from creditguard.clock import Clock, SystemClock
 from creditguard.config import Settings, get_settings
@@ -51,7 +52,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
-    for module in (auth, customers, ledger, adjustments, imports, changes, reference):
+    for module in (auth, customers, ledger, adjustments, imports, changes, reference, reports):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get(

@@ -1,0 +1,121 @@
+"""The ledger as it stood on a date, read into columns (Polars) for the portfolio reports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from creditguard.models import (
+    Application,
+    Company,
+    Customer,
+    Dispute,
+    Instalment,
+    Invoice,
+    Reversal,
+)
+
+OPEN_ITEMS = {
+    "invoice_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "due_on": pl.Date,
+    "issued_on": pl.Date,
+    "currency": pl.String,
+    "open_minor": pl.Int64,
+    "salesperson": pl.String,
+}
+
+
+def open_items(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+    """Every instalment of every invoice issued by ``as_of`` with what was still open on it
+    then: its amount less the applications dated up to ``as_of`` (reversed invoices are
+    taken out by the caller, see :func:`reversals`)."""
+    applied = (
+        select(Application.instalment_id, func.sum(Application.amount_minor).label("applied"))
+        .where(Application.company_id == company_id, Application.applied_on <= as_of)
+        .group_by(Application.instalment_id)
+        .subquery()
+    )
+    open_minor = Instalment.amount_minor - func.coalesce(applied.c.applied, 0)
+    stmt = (
+        select(
+            Instalment.invoice_id,
+            Instalment.customer_id,
+            Instalment.due_on,
+            Invoice.issued_on,
+            Instalment.currency,
+            open_minor,
+            Invoice.salesperson,
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .outerjoin(applied, applied.c.instalment_id == Instalment.id)
+        .where(Instalment.company_id == company_id, Invoice.issued_on <= as_of, open_minor != 0)
+    )
+    return pl.DataFrame(session.execute(stmt).all(), schema=OPEN_ITEMS, orient="row")
+
+
+def reversals(session: Session, company_id: int) -> list[tuple[int, str, int, date]]:
+    """Every reversal of the company: (id, target kind, target id, date)."""
+    rows = session.execute(
+        select(Reversal.id, Reversal.target_kind, Reversal.target_id, Reversal.reversed_on).where(
+            Reversal.company_id == company_id
+        )
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def disputed(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+    """Per invoice, the amount in dispute on ``as_of`` (opened by then, not yet settled)."""
+    stmt = (
+        select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
+        .where(
+            Dispute.company_id == company_id,
+            Dispute.opened_on <= as_of,
+            or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > as_of),
+        )
+        .group_by(Dispute.invoice_id)
+    )
+    return pl.DataFrame(
+        session.execute(stmt).all(),
+        schema={"invoice_id": pl.Int64, "disputed_minor": pl.Int64},
+        orient="row",
+    )
+
+
+def customers(session: Session, company_id: int) -> pl.DataFrame:
+    """The attributes a portfolio is grouped by, per customer (group: the parent's code, or
+    the customer's own when it has no parent)."""
+    parent = aliased(Customer)
+    stmt = (
+        select(
+            Customer.id,
+            Customer.code,
+            Customer.name,
+            func.coalesce(parent.code, Customer.code),
+            Customer.industry,
+            Customer.region,
+            Customer.salesperson,
+        )
+        .outerjoin(parent, and_(parent.id == Customer.parent_id))
+        .where(Customer.company_id == company_id)
+    )
+    return pl.DataFrame(
+        session.execute(stmt).all(),
+        schema={
+            "customer_id": pl.Int64,
+            "customer": pl.String,
+            "name": pl.String,
+            "group": pl.String,
+            "industry": pl.String,
+            "region": pl.String,
+            "customer_salesperson": pl.String,
+        },
+        orient="row",
+    )
+
+
+def base_currency(session: Session, company_id: int) -> str:
+    return str(session.scalar(select(Company.base_currency).where(Company.id == company_id)))

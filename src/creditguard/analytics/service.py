@@ -1,0 +1,179 @@
+"""Aging of receivables (应收账款账龄), for today or any date in the past.
+
+What was open on the as-of date comes from the entries dated up to it (invoices issued, money
+applied, invoices reversed), so a past report is what the ledger said on that day, whatever
+was posted later for later dates. Amounts are summed per group, bucket and currency in the
+original currency, then converted once per cell to the base currency at the rates of the
+as-of date (half up), so every row adds up to its total and the rows to the totals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from creditguard.analytics import repository as repo
+from creditguard.core.aging import Buckets
+from creditguard.core.errors import invalid
+from creditguard.core.money import Money
+from creditguard.core.permissions import Actor
+from creditguard.reference import service as reference
+
+GROUPINGS: Final = ("customer", "group", "industry", "region", "salesperson", "currency")
+
+
+@dataclass(frozen=True, slots=True)
+class AgingRow:
+    key: str
+    buckets: tuple[int, ...]  # base-currency minor units, one per bucket
+    disputed: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class AgingReport:
+    as_of: date
+    currency: str
+    by: str
+    buckets: Buckets
+    rows: list[AgingRow]
+    original: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per currency, unconverted
+
+    def totals(self) -> AgingRow:
+        width = len(self.buckets.bounds())
+        return AgingRow(
+            "total",
+            tuple(sum(r.buckets[i] for r in self.rows) for i in range(width)),
+            sum(r.disputed for r in self.rows),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented form: decimal strings in the base currency, keyed by bucket label."""
+        labels = self.buckets.labels()
+
+        def cells(row: AgingRow, currency: str) -> dict[str, str]:
+            amounts = dict(zip(labels, row.buckets, strict=True))
+            shown = {k: Money(v, currency).decimal_string() for k, v in amounts.items()}
+            return shown | {"total": Money(row.total, currency).decimal_string()}
+
+        totals = self.totals()
+        return {
+            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
+            "basis": self.buckets.basis,
+            "by": self.by,
+            "buckets": list(labels),
+            "totals": cells(totals, self.currency)
+            | {"disputed": Money(totals.disputed, self.currency).decimal_string()},
+            "rows": [
+                {"key": r.key}
+                | cells(r, self.currency)
+                | {"disputed": Money(r.disputed, self.currency).decimal_string()}
+                for r in self.rows
+            ],
+            "original_currency": {
+                currency: cells(AgingRow(currency, amounts, 0), currency)
+                for currency, amounts in sorted(self.original.items())
+            },
+        }
+
+
+def aging(
+    session: Session, actor: Actor, as_of: date, *, by: str = "customer", buckets: Buckets
+) -> AgingReport:
+    """Open receivables on ``as_of`` by ``by`` (customer, group, industry, region,
+    salesperson, currency) and bucket, in the company's base currency."""
+    if by not in GROUPINGS:
+        raise invalid(
+            "by", by, "invalid", reason=", ".join(GROUPINGS), reason_zh=", ".join(GROUPINGS)
+        )
+    base = repo.base_currency(session, actor.company_id)
+    items = open_on(session, actor.company_id, as_of)
+    people = repo.customers(session, actor.company_id)
+    items = items.join(people, on="customer_id", how="left").with_columns(
+        salesperson=pl.coalesce("salesperson", "customer_salesperson"),
+        bucket=bucket_expr(buckets, as_of),
+    )
+    key = "customer" if by == "customer" else by
+    items = items.with_columns(key=pl.col(key).fill_null("—"))
+    cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
+    disputes = _disputed_per_key(session, actor.company_id, as_of, items)
+    rates = {
+        c: reference.rate(session, c, base, as_of).rate
+        for c in cells["currency"].unique().to_list()
+    }
+    width = len(buckets.bounds())
+    table: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+    original: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+    for key_value, currency, bucket, minor in cells.iter_rows():
+        original[currency][bucket] += minor
+        converted = minor if currency == base else _convert(minor, currency, base, rates[currency])
+        table[key_value][bucket] += converted
+    held: dict[str, int] = defaultdict(int)
+    for key_value, currency, minor in disputes.iter_rows():
+        held[key_value] += (
+            minor if currency == base else _convert(minor, currency, base, rates[currency])
+        )
+    rows = [AgingRow(k, tuple(v), held.get(k, 0)) for k, v in sorted(table.items())]
+    return AgingReport(as_of, base, by, buckets, rows, {c: tuple(v) for c, v in original.items()})
+
+
+def _convert(minor: int, currency: str, base: str, rate: Any) -> int:
+    return Money.from_decimal(Money(minor, currency).amount * rate, base).minor
+
+
+def open_on(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+    """The open items of ``as_of``: instalments with money open, of invoices live that day."""
+    items = repo.open_items(session, company_id, as_of)
+    dead = dead_invoices(repo.reversals(session, company_id), as_of)
+    if dead:
+        items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
+    return items
+
+
+def dead_invoices(links: list[tuple[int, str, int, date]], as_of: date) -> set[int]:
+    """Invoices reversed on ``as_of``: an odd number of links of their reversal chain in effect.
+
+    A link counts from its date; a later link cannot take effect before the one it reverses.
+    """
+    by_target = {(kind, target): (rid, on) for rid, kind, target, on in links}
+    dead: set[int] = set()
+    for _, kind, invoice_id, on in links:
+        if kind != "invoice" or on > as_of:
+            continue
+        effective, current = 1, by_target[("invoice", invoice_id)][0]
+        while (nxt := by_target.get(("reversal", current))) is not None and nxt[1] <= as_of:
+            effective, current = effective + 1, nxt[0]
+        if effective % 2:
+            dead.add(invoice_id)
+    return dead
+
+
+def bucket_expr(buckets: Buckets, as_of: date) -> pl.Expr:
+    """Each row's bucket index, from :meth:`Buckets.bounds` (the rule in ``core``)."""
+    since = pl.col("due_on") if buckets.basis == "due" else pl.col("issued_on")
+    days = (pl.lit(as_of) - since).dt.total_days()
+    bounds = buckets.bounds()
+    expr: pl.Expr = pl.lit(len(bounds) - 1, dtype=pl.Int64)
+    for index in range(len(bounds) - 2, -1, -1):  # innermost: the last bucket
+        high = bounds[index][1]
+        expr = pl.when(days <= high).then(pl.lit(index, dtype=pl.Int64)).otherwise(expr)
+    return expr
+
+
+def _disputed_per_key(
+    session: Session, company_id: int, as_of: date, items: pl.DataFrame
+) -> pl.DataFrame:
+    """Disputed amounts per group key and currency, each invoice's capped at what it had open."""
+    per_invoice = items.group_by("invoice_id", "key", "currency").agg(pl.col("open_minor").sum())
+    held = per_invoice.join(repo.disputed(session, company_id, as_of), on="invoice_id", how="inner")
+    held = held.with_columns(pl.min_horizontal("open_minor", "disputed_minor").alias("held"))
+    return held.group_by("key", "currency").agg(pl.col("held").sum())

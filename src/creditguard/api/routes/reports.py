@@ -1,0 +1,72 @@
+"""Portfolio reports: aging for any date, as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from creditguard.analytics import exports
+from creditguard.analytics import service as analytics
+from creditguard.analytics.schemas import AgingOut
+from creditguard.api.deps import Context, require
+from creditguard.api.errors import locale_of
+from creditguard.api.problems import ERRORS
+from creditguard.clock import business_today
+from creditguard.core.aging import parse_buckets
+from creditguard.identity import service as identity
+
+router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
+
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get(
+    "/aging",
+    response_model=AgingOut,
+    summary="Aging report",
+    description="What was open on `as_of` (today by default) from the entries dated up to it, "
+    "by bucket and by customer, group (parent), industry, region, salesperson or currency; "
+    "converted to the base currency at the ECB rates of `as_of`. `format=csv|xlsx` downloads "
+    "a file (Chinese headers with `Accept-Language: zh-CN`).",
+    responses={200: {"content": {m: {} for m in _MEDIA.values()}}},
+)
+def aging(
+    request: Request,
+    ctx: Annotated[Context, Depends(require("ledger:read"))],
+    as_of: Annotated[
+        date | None, Query(description="Business date; today in the company's zone by default.")
+    ] = None,
+    by: Annotated[
+        Literal["customer", "group", "industry", "region", "salesperson", "currency"],
+        Query(description="What each row is."),
+    ] = "customer",
+    basis: Annotated[
+        Literal["due", "invoice"], Query(description="Age by due or invoice date.")
+    ] = "due",
+    buckets: Annotated[
+        str | None, Query(description="Bucket edges in days.", examples=["30,60,90,180"])
+    ] = None,
+    fmt: Annotated[
+        Literal["json", "csv", "xlsx"], Query(alias="format", description="json, csv or xlsx.")
+    ] = "json",
+) -> Any:
+    edges = parse_buckets(buckets, basis)
+    with ctx.db.read() as session:
+        if as_of is None:
+            company = identity.require_company(session, ctx.actor.company_id)
+            as_of = business_today(ctx.clock, company.timezone)
+        report = analytics.aging(session, ctx.actor, as_of, by=by, buckets=edges)
+    if fmt == "json":
+        return JSONResponse(report.as_json())
+    name = f"aging-{report.as_of.isoformat()}.{fmt}"
+    return Response(
+        exports.aging_file(report, fmt, locale_of(request)),
+        media_type=_MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
