@@ -119,3 +119,37 @@ def customers(session: Session, company_id: int) -> pl.DataFrame:
 
 def base_currency(session: Session, company_id: int) -> str:
     return str(session.scalar(select(Company.base_currency).where(Company.id == company_id)))
+
+
+def issued(session: Session, company_id: int, after: date, until: date) -> pl.DataFrame:
+    """Invoices issued after ``after`` up to ``until`` (credit sales), with their amounts."""
+    stmt = select(
+        Invoice.id, Invoice.customer_id, Invoice.issued_on, Invoice.currency, Invoice.amount_minor
+    ).where(Invoice.company_id == company_id, Invoice.issued_on > after, Invoice.issued_on <= until)
+    return pl.DataFrame(
+        session.execute(stmt).all(),
+        schema={
+            "invoice_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "issued_on": pl.Date,
+            "currency": pl.String,
+            "amount_minor": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def written_off(session: Session, company_id: int, after: date, until: date) -> dict[str, int]:
+    """Net amounts written off after ``after`` up to ``until``, per currency (undone write-offs
+    count back as negative applications on the day they were undone)."""
+    stmt = (
+        select(Application.currency, func.sum(Application.amount_minor))
+        .where(
+            Application.company_id == company_id,
+            Application.source_kind == "write_off",
+            Application.applied_on > after,
+            Application.applied_on <= until,
+        )
+        .group_by(Application.currency)
+    )
+    return {row[0]: int(row[1]) for row in session.execute(stmt)}

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
 
 from creditguard.analytics import exports
+from creditguard.analytics import kpis as kpi_engine
 from creditguard.analytics import service as analytics
 from creditguard.cli.common import (
     CompanyCode,
@@ -92,4 +96,134 @@ def _show(report: analytics.AgingReport, lang: str) -> None:
     for row in [*report.rows, report.totals()]:
         amounts = [*row.buckets, row.total, row.disputed]
         table.add_row(row.key, *(Money(v, report.currency).decimal_string() for v in amounts))
+    out().print(table)
+
+
+@report_app.command("kpis")
+def kpis(  # noqa: PLR0913 - the options are the interface
+    *,
+    company: CompanyCode,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option("--days", help="Length of the period ending on the date.")
+    ] = 90,
+    monthly: Annotated[
+        int, typer.Option("--monthly", help="Instead: a series of this many calendar months.")
+    ] = 0,
+    fmt: Annotated[
+        Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
+    ] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to FILE.")] = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """DSO (standard, count-back, best possible), ADD, CEI, turnover, overdue and bad-debt
+    ratios, top-10 share and HHI, on a date or month by month."""
+    with opened(database_url) as db, db.read() as session:
+        owner = tenant(session, company)
+        on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
+        sets = (
+            kpi_engine.kpi_series(session, owner.actor, on, monthly)
+            if monthly
+            else [kpi_engine.kpis(session, owner.actor, on, days=days)]
+        )
+    records = [k.as_json() for k in sets]
+    if fmt == "table" and out_file is None:
+        _show_kpis(records, lang)
+        return
+    text = (
+        _csv(records)
+        if fmt == "csv"
+        else json.dumps(records if monthly else records[0], ensure_ascii=False, indent=2)
+    )
+    if out_file is None:
+        typer.echo(text)
+    else:
+        out_file.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+
+
+@report_app.command("concentration")
+def concentration(  # noqa: PLR0913 - the options are the interface
+    *,
+    company: CompanyCode,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
+    ] = None,
+    by: Annotated[
+        By, typer.Option("--by", help="Whose share: group (default), customer, industry, ...")
+    ] = "group",
+    top: Annotated[int, typer.Option("--top", min=1, max=1000, help="How many to list.")] = 10,
+    fmt: Annotated[
+        Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
+    ] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to FILE.")] = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """The largest shares of open receivables, the top-N share and the HHI."""
+    with opened(database_url) as db, db.read() as session:
+        owner = tenant(session, company)
+        on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
+        result = kpi_engine.concentration(session, owner.actor, on, by=by).as_json(top)
+    if fmt == "table" and out_file is None:
+        zh = lang.lower().startswith("zh")
+        name = "集中度" if zh else "Concentration"
+        title = f"{name} {result['as_of']} ({result['currency']}): "
+        title += f"top {top} {result['top_share']}%, HHI {result['hhi']}"
+        table = Table(title=title, title_justify="left")
+        for name in (by, "金额" if zh else "amount", "占比%" if zh else "share %"):
+            table.add_column(name, justify="left" if name == by else "right")
+        for row in result["rows"]:
+            table.add_row(row["key"], row["amount"], row["share"] or "-")
+        out().print(table)
+        return
+    text = (
+        _csv(result["rows"]) if fmt == "csv" else json.dumps(result, ensure_ascii=False, indent=2)
+    )
+    if out_file is None:
+        typer.echo(text)
+    else:
+        out_file.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+
+
+def _csv(records: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=list(records[0]) if records else [], lineterminator="\n"
+    )
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+_KPI_NAMES = {
+    "dso": ("DSO (days)", "应收账款周转天数"),
+    "dso_count_back": ("DSO count-back", "倒推法周转天数"),
+    "best_possible_dso": ("best possible DSO", "最佳周转天数"),
+    "add": ("ADD (days delinquent)", "平均逾期天数"),
+    "cei": ("CEI %", "回款有效指数 %"),
+    "ar_turnover": ("AR turnover", "应收周转率"),
+    "overdue_ratio": ("overdue %", "逾期率 %"),
+    "bad_debt_ratio": ("bad debt %", "坏账率 %"),
+    "top10_share": ("top 10 share %", "前十大占比 %"),
+    "hhi": ("HHI", "HHI 集中度"),
+    "ar": ("AR", "应收余额"),
+    "overdue_ar": ("overdue AR", "逾期余额"),
+    "credit_sales": ("credit sales", "赊销额"),
+    "written_off": ("written off", "核销额"),
+}
+
+
+def _show_kpis(records: list[dict[str, Any]], lang: str) -> None:
+    zh = lang.lower().startswith("zh")
+    table = Table(title=f"KPIs ({records[0]['currency']})", title_justify="left")
+    table.add_column("")
+    for record in records:
+        table.add_column(f"{record['as_of']} ({record['period_days']}d)", justify="right")
+    for key, (en, cn) in _KPI_NAMES.items():
+        table.add_row(
+            cn if zh else en, *(str(r[key]) if r[key] is not None else "-" for r in records)
+        )
     out().print(table)

@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from creditguard.analytics import exports
+from creditguard.analytics import kpis as kpi_engine
 from creditguard.analytics import service as analytics
-from creditguard.analytics.schemas import AgingOut
+from creditguard.analytics.schemas import AgingOut, ConcentrationOut, KpisOut
 from creditguard.api.deps import Context, require
 from creditguard.api.errors import locale_of
 from creditguard.api.problems import ERRORS
@@ -70,3 +72,57 @@ def aging(
         media_type=_MEDIA[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get(
+    "/kpis",
+    response_model=KpisOut | list[KpisOut],
+    summary="Receivables KPIs",
+    description="DSO (standard and count-back), best possible DSO, ADD, CEI, AR turnover, "
+    "overdue and bad-debt ratios, top-10 share and HHI for the `days` days ending on `as_of`; "
+    "with `months`, one set per calendar month (the last one month to date), oldest first.",
+)
+def kpis(
+    ctx: Annotated[Context, Depends(require("ledger:read"))],
+    as_of: Annotated[
+        date | None, Query(description="Business date; today in the company's zone by default.")
+    ] = None,
+    days: Annotated[int, Query(ge=1, le=3660, description="Length of the period.")] = 90,
+    months: Annotated[
+        int | None, Query(ge=1, le=60, description="A monthly series of this many months.")
+    ] = None,
+) -> Any:
+    with ctx.db.read() as session:
+        on = as_of or _today(session, ctx)
+        if months:
+            return [k.as_json() for k in kpi_engine.kpi_series(session, ctx.actor, on, months)]
+        return kpi_engine.kpis(session, ctx.actor, on, days=days).as_json()
+
+
+@router.get(
+    "/concentration",
+    response_model=ConcentrationOut,
+    summary="Concentration of receivables",
+    description="Open receivables on `as_of` per group (a parent and its members are one risk), "
+    "customer, industry, region, salesperson or currency: the `top` largest with their shares, "
+    "the top-N share and the Herfindahl index.",
+)
+def concentration(
+    ctx: Annotated[Context, Depends(require("ledger:read"))],
+    as_of: Annotated[
+        date | None, Query(description="Business date; today in the company's zone by default.")
+    ] = None,
+    by: Annotated[
+        Literal["customer", "group", "industry", "region", "salesperson", "currency"],
+        Query(description="Whose share."),
+    ] = "group",
+    top: Annotated[int, Query(ge=1, le=1000, description="How many to list.")] = 10,
+) -> Any:
+    with ctx.db.read() as session:
+        on = as_of or _today(session, ctx)
+        return kpi_engine.concentration(session, ctx.actor, on, by=by).as_json(top)
+
+
+def _today(session: Session, ctx: Context) -> date:
+    company = identity.require_company(session, ctx.actor.company_id)
+    return business_today(ctx.clock, company.timezone)

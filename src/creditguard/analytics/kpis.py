@@ -1,0 +1,228 @@
+"""Portfolio KPIs on a date and as a monthly series: DSO (standard and count-back), best
+possible DSO, ADD, CEI, AR turnover, overdue and bad-debt ratios, concentration (top 10, HHI).
+
+Amounts per currency are converted to the base currency at the rates of the as-of date (one
+rate per currency for every figure of the date, so the ratios compare like with like).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from creditguard.analytics import repository as repo
+from creditguard.analytics.service import aging, dead_invoices, open_on
+from creditguard.core import kpis as formula
+from creditguard.core.aging import Buckets
+from creditguard.core.errors import invalid
+from creditguard.core.money import Money
+from creditguard.core.permissions import Actor
+from creditguard.reference import service as reference
+
+MAX_PERIOD_DAYS = 3660
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    as_of: date
+    days: int  # the period: the ``days`` days ending on ``as_of``
+    currency: str
+    ar: int
+    current_ar: int
+    opening_ar: int
+    sales: int
+    written_off: int
+    dso_count_back: Decimal | None
+    groups: tuple[int, ...]  # open AR per group (parent), largest first: concentration
+
+    @property
+    def overdue_ar(self) -> int:
+        return self.ar - self.current_ar
+
+    def figures(self) -> dict[str, Decimal | None]:
+        dso = formula.dso(self.ar, self.sales, self.days)
+        best = formula.dso(self.current_ar, self.sales, self.days)
+        return {
+            "dso": dso,
+            "dso_count_back": self.dso_count_back,
+            "best_possible_dso": best,
+            "add": None if dso is None or best is None else dso - best,
+            "cei": formula.cei(self.opening_ar, self.sales, self.ar, self.current_ar),
+            "ar_turnover": formula.turnover(self.sales, self.opening_ar, self.ar),
+            "overdue_ratio": formula.share(self.overdue_ar, self.ar),
+            "bad_debt_ratio": formula.share(self.written_off, self.sales),
+            "top10_share": formula.top_share(self.groups, 10),
+            "hhi": formula.hhi(self.groups),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        def money(minor: int) -> str:
+            return Money(minor, self.currency).decimal_string()
+
+        return {
+            "as_of": self.as_of.isoformat(),
+            "period_days": self.days,
+            "currency": self.currency,
+            "ar": money(self.ar),
+            "current_ar": money(self.current_ar),
+            "overdue_ar": money(self.overdue_ar),
+            "opening_ar": money(self.opening_ar),
+            "credit_sales": money(self.sales),
+            "written_off": money(self.written_off),
+        } | {k: None if v is None else str(v) for k, v in self.figures().items()}
+
+
+def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis:
+    """The KPIs of the ``days`` days ending on ``as_of``."""
+    if not 1 <= days <= MAX_PERIOD_DAYS:
+        raise invalid("days", days, "out_of_range", low=1, high=MAX_PERIOD_DAYS)
+    company = actor.company_id
+    base = repo.base_currency(session, company)
+    start = as_of - timedelta(days=days)
+    links = repo.reversals(session, company)
+    closing = open_on(session, company, as_of)
+    opening = open_on(session, company, start)
+    year = _months_back(as_of, 12)
+    sales = repo.issued(session, company, min(start, year[-1][0]), as_of)
+    dead = dead_invoices(links, as_of)
+    if dead:
+        sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
+    currencies = set(closing["currency"].unique()) | set(opening["currency"].unique())
+    currencies |= set(sales["currency"].unique())
+    off = repo.written_off(session, company, start, as_of)
+    rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies | set(off)}
+
+    def base_of(per_currency: Mapping[str, int]) -> int:
+        return sum(_convert(v, c, base, rates[c]) for c, v in per_currency.items())
+
+    current = closing.filter(pl.col("due_on") >= as_of)
+    people = repo.customers(session, company).select("customer_id", "group")
+    by_group = (
+        closing.join(people, on="customer_id", how="left")
+        .group_by("group", "currency")
+        .agg(pl.col("open_minor").sum())
+    )
+    groups: dict[str, int] = defaultdict(int)
+    for key, currency, minor in by_group.iter_rows():
+        groups[key] += _convert(minor, currency, base, rates[currency])
+    monthly = [
+        (
+            base_of(
+                _sums(
+                    sales.filter(pl.col("issued_on").is_between(low, high, closed="right")),
+                    "amount_minor",
+                )
+            ),
+            (high - low).days,
+        )
+        for low, high in year
+    ]
+    return Kpis(
+        as_of=as_of,
+        days=days,
+        currency=base,
+        ar=base_of(_sums(closing)),
+        current_ar=base_of(_sums(current)),
+        opening_ar=base_of(_sums(opening)),
+        sales=base_of(_sums(sales.filter(pl.col("issued_on") > start), "amount_minor")),
+        written_off=base_of(off),
+        dso_count_back=formula.count_back_dso(base_of(_sums(closing)), monthly),
+        groups=tuple(sorted(groups.values(), reverse=True)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Concentration:
+    as_of: date
+    by: str
+    currency: str
+    rows: list[tuple[str, int]]  # key, open AR in base currency; largest first
+
+    def as_json(self, top: int = 10) -> dict[str, Any]:
+        amounts = [amount for _, amount in self.rows]
+        whole = sum(amounts)
+        return {
+            "as_of": self.as_of.isoformat(),
+            "by": self.by,
+            "currency": self.currency,
+            "total": Money(whole, self.currency).decimal_string(),
+            "top": top,
+            "top_share": _text(formula.top_share(amounts, top)),
+            "hhi": _text(formula.hhi(amounts)),
+            "rows": [
+                {
+                    "key": key,
+                    "amount": Money(amount, self.currency).decimal_string(),
+                    "share": _text(formula.share(amount, whole)),
+                }
+                for key, amount in self.rows[:top]
+            ],
+        }
+
+
+def concentration(
+    session: Session, actor: Actor, as_of: date, *, by: str = "group"
+) -> Concentration:
+    """Open AR on ``as_of`` per ``by`` (group by default: a group's members are one risk)."""
+    report = aging(session, actor, as_of, by=by, buckets=Buckets())
+    rows = sorted(((r.key, r.total) for r in report.rows), key=lambda kv: (-kv[1], kv[0]))
+    return Concentration(as_of, by, report.currency, rows)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def kpi_series(session: Session, actor: Actor, last: date, months: int = 12) -> list[Kpis]:
+    """Month by month, oldest first: the KPIs of each calendar month ending on or before
+    ``last`` (the last one may be the month to date)."""
+    if not 1 <= months <= 60:
+        raise invalid("months", months, "out_of_range", low=1, high=60)
+    ends = [last, *(first - timedelta(days=1) for first in _month_starts(last, months - 1))]
+    return [
+        kpis(session, actor, end, days=(end - end.replace(day=1)).days + 1)
+        for end in reversed(ends)
+    ]
+
+
+def _month_starts(last: date, count: int) -> list[date]:
+    starts: list[date] = []
+    first = last.replace(day=1)
+    for _ in range(count):
+        starts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return starts
+
+
+def _months_back(as_of: date, count: int) -> list[tuple[date, date]]:
+    """(after, until] windows of one calendar month each, ending on ``as_of``, newest first."""
+    windows: list[tuple[date, date]] = []
+    high = as_of
+    for _ in range(count):
+        low = _minus_month(high)
+        windows.append((low, high))
+        high = low
+    return windows
+
+
+def _minus_month(day: date) -> date:
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
+def _sums(frame: pl.DataFrame, column: str = "open_minor") -> dict[str, int]:
+    return {c: int(v) for c, v in frame.group_by("currency").agg(pl.col(column).sum()).iter_rows()}
+
+
+def _convert(minor: int, currency: str, base: str, rate: Decimal) -> int:
+    if currency == base:
+        return minor
+    return Money.from_decimal(Money(minor, currency).amount * rate, base).minor

@@ -1,0 +1,94 @@
+"""KPIs and concentration of the literal ledger of test_aging, through the service, API and CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from creditguard.analytics import kpis
+from creditguard.api.app import create_app
+from creditguard.cli.main import app as cli
+from creditguard.core import kpis as formula
+from creditguard.db import Database
+from tests import builders as b
+from tests.analytics.test_aging import AS_OF, literal_ledger, usd
+from tests.api.test_api import add_user, login
+
+
+def test_the_figures_of_a_literal_ledger(db: Database) -> None:
+    actor = literal_ledger(db)
+    dollars = int(Decimal(usd(db, "100.00", AS_OF)) * 100)
+    with db.read() as session:
+        found = kpis.kpis(session, actor, AS_OF, days=90)
+    # Closing: I1 800 + I2 500 + I4 300 + I3 (USD, not due). Opening (2026-08-22): I1 1000 + I4 300.
+    # Sales after 2026-08-22: I2 500 + I3.
+    assert (found.ar, found.current_ar, found.opening_ar, found.sales, found.written_off) == (
+        160_000 + dollars,
+        dollars,
+        130_000,
+        50_000 + dollars,
+        0,
+    )
+    assert found.groups == tuple(sorted((130_000, 30_000 + dollars), reverse=True))
+    figures = found.figures()
+    assert figures["dso"] == formula.dso(160_000 + dollars, 50_000 + dollars, 90)
+    assert figures["overdue_ratio"] == formula.share(160_000, 160_000 + dollars)
+    assert figures["cei"] == formula.cei(130_000, 50_000 + dollars, 160_000 + dollars, dollars)
+    dso = formula.dso(160_000 + dollars, 50_000 + dollars, 90)
+    best = formula.dso(dollars, 50_000 + dollars, 90)
+    assert dso is not None
+    assert best is not None
+    assert figures["add"] == dso - best
+    assert figures["top10_share"] == Decimal("100.00")
+
+
+def test_monthly_series_and_concentration(db: Database) -> None:
+    actor = literal_ledger(db)
+    with db.read() as session:
+        series = kpis.kpi_series(session, actor, date(2026, 11, 20), 3)
+        shares = kpis.concentration(session, actor, AS_OF, by="customer").as_json(top=1)
+    assert [(k.as_of, k.days) for k in series] == [
+        (date(2026, 9, 30), 30),
+        (date(2026, 10, 31), 31),
+        (date(2026, 11, 20), 20),
+    ]
+    assert [k.sales for k in series][:2] == [0, 50_000]  # I2 was issued on 2026-10-20
+    assert (shares["top"], [r["key"] for r in shares["rows"]], shares["top_share"]) == (
+        1,
+        ["C1"],
+        str(formula.share(130_000, series[-1].ar)),
+    )
+
+
+def test_kpis_and_concentration_through_the_api_and_the_cli(db: Database) -> None:
+    actor = literal_ledger(db)
+    add_user(db, actor.company_id, "view@acme.cn", "viewer")
+    with TestClient(create_app(db, b.clock())) as client:
+        viewer = login(client, "ACME", "view@acme.cn")
+        one = client.get("/api/v1/reports/kpis", params={"as_of": "2026-11-20"}, headers=viewer)
+        many = client.get(
+            "/api/v1/reports/kpis", params={"as_of": "2026-11-20", "months": 2}, headers=viewer
+        )
+        top = client.get(
+            "/api/v1/reports/concentration", params={"as_of": "2026-11-20"}, headers=viewer
+        )
+        bad = client.get("/api/v1/reports/kpis", params={"days": 0}, headers=viewer)
+    assert (one.status_code, one.json()["opening_ar"], one.json()["period_days"]) == (
+        200,
+        "1300.00",
+        90,
+    )
+    assert [k["as_of"] for k in many.json()] == ["2026-10-31", "2026-11-20"]
+    assert [r["key"] for r in top.json()["rows"]] == ["G1", "C2"]
+    assert bad.status_code == 422
+    url = db.engine.url.render_as_string(hide_password=False)
+    base = ["--company", "ACME", "--database-url", url, "--as-of", "2026-11-20", "--format", "json"]
+    shown = CliRunner().invoke(cli, ["report", "kpis", *base])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == one.json()
+    listed = CliRunner().invoke(cli, ["report", "concentration", *base])
+    assert json.loads(listed.stdout) == top.json()
