@@ -206,16 +206,18 @@ def _months_back(as_of: date, count: int) -> list[tuple[date, date]]:
     windows: list[tuple[date, date]] = []
     high = as_of
     for _ in range(count):
-        low = _minus_month(high)
+        low = months_before(high, 1)
         windows.append((low, high))
         high = low
     return windows
 
 
-def _minus_month(day: date) -> date:
-    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
+def months_before(day: date, count: int) -> date:
+    """The same day ``count`` calendar months earlier (the month's last day if it is shorter)."""
+    index = day.year * 12 + day.month - 1 - count
+    year, month = divmod(index, 12)
+    following = date(year + (month == 11), (month + 1) % 12 + 1, 1)
+    return date(year, month + 1, min(day.day, (following - timedelta(days=1)).day))
 
 
 def _sums(frame: pl.DataFrame, column: str = "open_minor") -> dict[str, int]:

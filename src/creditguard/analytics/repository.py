@@ -153,3 +153,43 @@ def written_off(session: Session, company_id: int, after: date, until: date) -> 
         .group_by(Application.currency)
     )
     return {row[0]: int(row[1]) for row in session.execute(stmt)}
+
+
+def payments_applied(
+    session: Session, company_id: int, after: date, until: date, customer_ids: list[int] | None
+) -> pl.DataFrame:
+    """Payment applications dated after ``after`` up to ``until``, with the due date of the
+    instalment they paid; undo rows (negative) included, so callers can net them out."""
+    stmt = (
+        select(
+            Application.customer_id,
+            Application.source_id,
+            Application.instalment_id,
+            Application.applied_on,
+            Application.currency,
+            Application.amount_minor,
+            Instalment.due_on,
+        )
+        .join(Instalment, Instalment.id == Application.instalment_id)
+        .where(
+            Application.company_id == company_id,
+            Application.source_kind == "payment",
+            Application.applied_on > after,
+            Application.applied_on <= until,
+        )
+    )
+    if customer_ids is not None:
+        stmt = stmt.where(Application.customer_id.in_(customer_ids))
+    return pl.DataFrame(
+        session.execute(stmt).all(),
+        schema={
+            "customer_id": pl.Int64,
+            "source_id": pl.Int64,
+            "instalment_id": pl.Int64,
+            "applied_on": pl.Date,
+            "currency": pl.String,
+            "amount_minor": pl.Int64,
+            "due_on": pl.Date,
+        },
+        orient="row",
+    )

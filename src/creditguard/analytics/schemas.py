@@ -101,3 +101,32 @@ class ConcentrationOut(BaseModel):
         description="The largest first.",
         examples=[[{"key": "G-HUADONG", "amount": "4801683.26", "share": "14.16"}]],
     )
+
+
+class WindowOut(BaseModel):
+    months: int = Field(description="Length of the window ending on as_of.", examples=[3])
+    payments: int = Field(description="Payments (per instalment paid) in the window.", examples=[7])
+    average_days_late: str | None = Field(
+        description="Amount-weighted days after the due date (early counts as 0).",
+        examples=["12.40"],
+    )
+    share_paid_late: str | None = Field(
+        description="Percent of the amount paid after the due date.", examples=["35.00"]
+    )
+
+
+class BehaviourOut(BaseModel):
+    """How a customer pays, over the last 3, 6 and 12 months."""
+
+    customer_id: int = Field(description="Customer id.", examples=[17])
+    as_of: date = Field(description="Last day of the windows.", examples=["2026-11-20"])
+    windows: list[WindowOut] = Field(
+        description="3, 6 and 12 months.",
+        examples=[
+            [{"months": 3, "payments": 2, "average_days_late": "20.00", "share_paid_late": "50.00"}]
+        ],
+    )
+    trend_days: str | None = Field(
+        description="3-month average days late minus the 12-month one (above 0: worse).",
+        examples=["4.50"],
+    )

@@ -6,18 +6,20 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from creditguard.analytics import exports
+from creditguard.analytics import behaviour, exports
 from creditguard.analytics import kpis as kpi_engine
 from creditguard.analytics import service as analytics
-from creditguard.analytics.schemas import AgingOut, ConcentrationOut, KpisOut
+from creditguard.analytics.schemas import AgingOut, BehaviourOut, ConcentrationOut, KpisOut
 from creditguard.api.deps import Context, require
 from creditguard.api.errors import locale_of
 from creditguard.api.problems import ERRORS
 from creditguard.clock import business_today
 from creditguard.core.aging import parse_buckets
+from creditguard.customers import service as customers
 from creditguard.identity import service as identity
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
@@ -121,6 +123,28 @@ def concentration(
     with ctx.db.read() as session:
         on = as_of or _today(session, ctx)
         return kpi_engine.concentration(session, ctx.actor, on, by=by).as_json(top)
+
+
+@router.get(
+    "/payment-behaviour/{customer_id}",
+    response_model=BehaviourOut,
+    summary="A customer's payment behaviour",
+    description="Amount-weighted days late and the share paid late over the last 3, 6 and 12 "
+    "months up to `as_of`, and the trend (3 months against 12). Money applied and later undone "
+    "does not count.",
+)
+def payment_behaviour(
+    ctx: Annotated[Context, Depends(require("ledger:read"))],
+    customer_id: Annotated[int, PathParam(gt=0, description="Customer id.")],
+    as_of: Annotated[
+        date | None, Query(description="Business date; today in the company's zone by default.")
+    ] = None,
+) -> Any:
+    with ctx.db.read() as session:
+        customer = customers.get(session, ctx.actor, customer_id)
+        on = as_of or _today(session, ctx)
+        found = behaviour.payment_behaviour(session, ctx.actor, on, [customer.id])
+        return found[customer.id].as_json()
 
 
 def _today(session: Session, ctx: Context) -> date:
