@@ -1,0 +1,252 @@
+"""Issue 4 benchmark: portfolio aging and KPIs, beside the same aging as one SQL query inside
+PostgreSQL and inside SQLite, and with pandas. Prints figures, never asserts.
+
+A synthetic portfolio (creditguard synth) is loaded through the importer into each engine;
+then, as of the portfolio's last day: creditguard's aging by customer (SQL read of the open
+items + Polars), KPIs, the in-database query, and pandas over the same open items. Results are
+compared cell by cell (customer, currency, bucket) before any time is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import text
+
+from creditguard.analytics import kpis, repository, service
+from creditguard.core.aging import Buckets
+from creditguard.core.permissions import Actor
+from creditguard.db import Database
+from creditguard.identity import service as identity
+from creditguard.synth import IMPORT_FILES
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+CLI = [str(Path(sys.executable).parent / "creditguard")]
+KINDS = ("customers", "invoices", "credit-notes", "payments")  # IMPORT_FILES order, less orders
+
+SQL = """
+WITH applied AS (
+    SELECT instalment_id, SUM(amount_minor) AS applied FROM applications
+    WHERE company_id = :company AND applied_on <= :as_of GROUP BY instalment_id
+), items AS (
+    SELECT c.code, i.currency, {days} AS days, i.amount_minor - COALESCE(a.applied, 0) AS open_minor
+    FROM instalments i
+    JOIN invoices v ON v.id = i.invoice_id
+    JOIN customers c ON c.id = i.customer_id
+    LEFT JOIN applied a ON a.instalment_id = i.id
+    WHERE i.company_id = :company AND v.issued_on <= :as_of AND v.status <> 'reversed'
+)
+SELECT code, currency,
+    SUM(CASE WHEN days <= 0 THEN open_minor ELSE 0 END),
+    SUM(CASE WHEN days BETWEEN 1 AND 30 THEN open_minor ELSE 0 END),
+    SUM(CASE WHEN days BETWEEN 31 AND 60 THEN open_minor ELSE 0 END),
+    SUM(CASE WHEN days BETWEEN 61 AND 90 THEN open_minor ELSE 0 END),
+    SUM(CASE WHEN days BETWEEN 91 AND 180 THEN open_minor ELSE 0 END),
+    SUM(CASE WHEN days > 180 THEN open_minor ELSE 0 END)
+FROM items WHERE open_minor <> 0 GROUP BY code, currency
+"""
+DAYS = {
+    "postgresql": "(CAST(:as_of AS date) - i.due_on)",
+    "sqlite": "CAST(julianday(:as_of) - julianday(i.due_on) AS INTEGER)",
+}
+Cells = dict[tuple[str, str], tuple[int, ...]]
+
+
+def run(*args: str) -> str:
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(
+            f"creditguard {' '.join(args[:3])} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    return done.stdout
+
+
+def load(url: str, folder: Path) -> float:
+    run("init", "--company", "BENCH", "--database-url", url)
+    start = time.perf_counter()
+    for kind in KINDS:
+        run(
+            "import",
+            kind,
+            str(folder / IMPORT_FILES[kind]),
+            "--company",
+            "BENCH",
+            "--json",
+            "--database-url",
+            url,
+        )
+    return time.perf_counter() - start
+
+
+def timed(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """(first run, median of the warm runs after it) in seconds, and the last result."""
+    start = time.perf_counter()
+    result = action()
+    first = time.perf_counter() - start
+    warm = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = action()
+        warm.append(time.perf_counter() - start)
+    return first, statistics.median(warm), result
+
+
+def polars_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+    """creditguard's own pipeline, per (customer, currency): open items, then core buckets."""
+    import polars as pl
+
+    buckets = Buckets()
+    with db.read() as session:
+        items = service.open_on(session, actor.company_id, as_of)
+        people = repository.customers(session, actor.company_id).select("customer_id", "customer")
+    wide = (
+        items.join(people, on="customer_id")
+        .with_columns(bucket=service.bucket_expr(buckets, as_of))
+        .group_by("customer", "currency", "bucket")
+        .agg(pl.col("open_minor").sum())
+    )
+    cells: dict[tuple[str, str], list[int]] = {}
+    for code, currency, bucket, minor in wide.iter_rows():
+        cells.setdefault((code, currency), [0] * 6)[bucket] += minor
+    return {k: tuple(v) for k, v in cells.items() if any(v)}
+
+
+def sql_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+    query = text(SQL.format(days=DAYS[db.engine.dialect.name]))
+    with db.read() as session:
+        rows = session.execute(query, {"company": actor.company_id, "as_of": as_of}).all()
+    return {(r[0], r[1]): tuple(int(x) for x in r[2:]) for r in rows if any(r[2:])}
+
+
+def pandas_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+    """pandas over the same open items (read by pandas from the same SQL)."""
+    pd: Any = importlib.import_module("pandas")
+    query = """
+        SELECT c.code, i.currency, i.due_on, i.amount_minor - COALESCE(a.applied, 0) AS open_minor
+        FROM instalments i JOIN invoices v ON v.id = i.invoice_id JOIN customers c ON c.id = i.customer_id
+        LEFT JOIN (SELECT instalment_id, SUM(amount_minor) AS applied FROM applications
+                   WHERE company_id = :company AND applied_on <= :as_of GROUP BY instalment_id) a
+          ON a.instalment_id = i.id
+        WHERE i.company_id = :company AND v.issued_on <= :as_of AND v.status <> 'reversed'
+    """
+    with db.engine.connect() as connection:
+        frame = pd.read_sql(
+            text(query), connection, params={"company": actor.company_id, "as_of": as_of}
+        )
+    frame = frame[frame["open_minor"] != 0]
+    days = (pd.Timestamp(as_of) - pd.to_datetime(frame["due_on"])).dt.days
+    frame["bucket"] = pd.cut(days, [-(10**9), 0, 30, 60, 90, 180, 10**9], labels=False)
+    table = frame.pivot_table(
+        index=["code", "currency"],
+        columns="bucket",
+        values="open_minor",
+        aggfunc="sum",
+        fill_value=0,
+    ).reindex(columns=range(6), fill_value=0)
+    return {
+        (k[0], k[1]): tuple(int(x) for x in v)
+        for k, v in zip(table.index, table.to_numpy(), strict=True)
+        if any(v)
+    }
+
+
+def fresh(engine: str, folder: Path) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{folder / f'bench-{secrets.token_hex(3)}.db'}"
+    name = f"cg_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop(url: str) -> None:
+    if url.startswith("postgresql"):
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace) -> None:
+    url = fresh(engine, folder)
+    try:
+        seconds = load(url, folder)
+        print(f"[{engine}] loaded through the importer in {seconds:.1f} s")
+        db = Database(url)
+        with db.read() as session:
+            company = identity.company_by_code(session, "BENCH")
+        actor = Actor(company.id, "bench", "admin")
+        ours = timed(lambda: polars_cells(db, actor, as_of), args.runs)
+        inside = timed(lambda: sql_cells(db, actor, as_of), args.runs)
+        same = ours[2] == inside[2]
+        line = (
+            f"[{engine}] aging by customer, {len(ours[2]):,} rows: creditguard (SQL read + Polars) "
+            f"first {ours[0]:.2f} s, warm {ours[1]:.2f} s | one SQL query in {engine} "
+            f"first {inside[0]:.2f} s, warm {inside[1]:.2f} s | ratio {inside[1] / ours[1]:.2f}x | equal {same}"
+        )
+        if args.pandas:
+            theirs = timed(lambda: pandas_cells(db, actor, as_of), args.runs)
+            line += f" | pandas warm {theirs[1]:.2f} s, ratio {theirs[1] / ours[1]:.2f}x, equal {theirs[2] == ours[2]}"
+        print(line)
+
+        def report() -> Any:
+            with db.read() as session:
+                return service.aging(session, actor, as_of, buckets=Buckets())
+
+        def figures() -> Any:
+            with db.read() as session:
+                return kpis.kpis(session, actor, as_of, days=90)
+
+        full = timed(report, args.runs)
+        measured = timed(figures, args.runs)
+        print(
+            f"[{engine}] full aging report (base currency, disputes): warm {full[1]:.2f} s; "
+            f"all KPIs (90 days, count-back, concentration): warm {measured[1]:.2f} s"
+        )
+        print(f"[{engine}] KPIs: {json.dumps(measured[2].as_json(), ensure_ascii=False)}")
+        db.dispose()
+    finally:
+        drop(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--invoices", type=int, default=200_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--as-of", default="2026-10-31")
+    parser.add_argument("--no-pandas", dest="pandas", action="store_false")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cg-bench-analytics-") as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        run(
+            "synth", "--customers", str(args.customers), "--invoices", str(args.invoices),
+            "--seed", str(args.seed), "--as-of", args.as_of, "--out", str(folder),
+        )  # fmt: skip
+        print(
+            f"portfolio: {args.customers:,} customers, {args.invoices:,} invoices, as of {args.as_of} "
+            f"(generated in {time.perf_counter() - start:.1f} s)"
+        )
+        for engine in args.engines.split(","):
+            engine_run(engine, folder, date.fromisoformat(args.as_of), args)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
