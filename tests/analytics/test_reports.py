@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from creditguard.api.app import create_app
 from creditguard.cli.main import app as cli
 from creditguard.db import Database
+from creditguard.models import Customer
 from tests import builders as b
 from tests.api.test_api import add_user, login
 
@@ -96,3 +98,22 @@ def test_cli_report_aging_json_and_files(db: Database, tmp_path: Path) -> None:
     refused = runner.invoke(cli, [*base, "--buckets", "30,x"])
     assert refused.exit_code == 1
     assert "buckets" in refused.stderr
+
+
+def test_one_customers_aging_and_another_companys_id(
+    db: Database, client: TestClient, viewer: dict[str, str]
+) -> None:
+    other = b.company(db, code="OTHER")
+    stranger = b.customer(db, other, code="X1")
+    whole = client.get("/api/v1/reports/aging", params={"as_of": "2026-11-20"}, headers=viewer)
+    c1 = whole.json()["rows"][0]
+    with db.read() as session:
+        mine = session.scalar(select(Customer.id).where(Customer.code == "C1"))
+    one = client.get(
+        "/api/v1/reports/aging",
+        params={"as_of": "2026-11-20", "customer_id": mine},
+        headers=viewer,
+    )
+    assert one.json()["rows"] == [c1]
+    refused = client.get("/api/v1/reports/aging", params={"customer_id": stranger}, headers=viewer)
+    assert refused.status_code == 404

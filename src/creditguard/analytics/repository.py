@@ -29,16 +29,23 @@ OPEN_ITEMS = {
 }
 
 
-def open_items(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+def open_items(
+    session: Session, company_id: int, as_of: date, customer_id: int | None = None
+) -> pl.DataFrame:
     """Every instalment of every invoice issued by ``as_of`` with what was still open on it
     then: its amount less the applications dated up to ``as_of`` (reversed invoices are
     taken out by the caller, see :func:`reversals`)."""
-    applied = (
+    applied_stmt = (
         select(Application.instalment_id, func.sum(Application.amount_minor).label("applied"))
         .where(Application.company_id == company_id, Application.applied_on <= as_of)
         .group_by(Application.instalment_id)
-        .subquery()
     )
+    if customer_id is not None:  # one customer: through its invoices, by index
+        own = select(Invoice.id).where(
+            Invoice.company_id == company_id, Invoice.customer_id == customer_id
+        )
+        applied_stmt = applied_stmt.where(Application.invoice_id.in_(own))
+    applied = applied_stmt.subquery()
     open_minor = Instalment.amount_minor - func.coalesce(applied.c.applied, 0)
     stmt = (
         select(
@@ -54,20 +61,27 @@ def open_items(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
         .outerjoin(applied, applied.c.instalment_id == Instalment.id)
         .where(Instalment.company_id == company_id, Invoice.issued_on <= as_of, open_minor != 0)
     )
+    if customer_id is not None:
+        stmt = stmt.where(Instalment.customer_id == customer_id)
     return pl.DataFrame(session.execute(stmt).all(), schema=OPEN_ITEMS, orient="row")
 
 
-def reversals(session: Session, company_id: int) -> list[tuple[int, str, int, date]]:
-    """Every reversal of the company: (id, target kind, target id, date)."""
-    rows = session.execute(
-        select(Reversal.id, Reversal.target_kind, Reversal.target_id, Reversal.reversed_on).where(
-            Reversal.company_id == company_id
-        )
-    )
+def reversals(
+    session: Session, company_id: int, customer_id: int | None = None
+) -> list[tuple[int, str, int, date]]:
+    """Every reversal of the company (or of one customer): (id, target kind, target id, date)."""
+    stmt = select(
+        Reversal.id, Reversal.target_kind, Reversal.target_id, Reversal.reversed_on
+    ).where(Reversal.company_id == company_id)
+    if customer_id is not None:
+        stmt = stmt.where(Reversal.customer_id == customer_id)
+    rows = session.execute(stmt)
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def disputed(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+def disputed(
+    session: Session, company_id: int, as_of: date, customer_id: int | None = None
+) -> pl.DataFrame:
     """Per invoice, the amount in dispute on ``as_of`` (opened by then, not yet settled)."""
     stmt = (
         select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
@@ -78,6 +92,8 @@ def disputed(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
         )
         .group_by(Dispute.invoice_id)
     )
+    if customer_id is not None:
+        stmt = stmt.where(Dispute.customer_id == customer_id)
     return pl.DataFrame(
         session.execute(stmt).all(),
         schema={"invoice_id": pl.Int64, "disputed_minor": pl.Int64},
@@ -85,7 +101,7 @@ def disputed(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
     )
 
 
-def customers(session: Session, company_id: int) -> pl.DataFrame:
+def customers(session: Session, company_id: int, customer_id: int | None = None) -> pl.DataFrame:
     """The attributes a portfolio is grouped by, per customer (group: the parent's code, or
     the customer's own when it has no parent)."""
     parent = aliased(Customer)
@@ -102,6 +118,8 @@ def customers(session: Session, company_id: int) -> pl.DataFrame:
         .outerjoin(parent, and_(parent.id == Customer.parent_id))
         .where(Customer.company_id == company_id)
     )
+    if customer_id is not None:
+        stmt = stmt.where(Customer.id == customer_id)
     return pl.DataFrame(
         session.execute(stmt).all(),
         schema={

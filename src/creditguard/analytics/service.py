@@ -87,17 +87,24 @@ class AgingReport:
 
 
 def aging(
-    session: Session, actor: Actor, as_of: date, *, by: str = "customer", buckets: Buckets
+    session: Session,
+    actor: Actor,
+    as_of: date,
+    *,
+    by: str = "customer",
+    buckets: Buckets,
+    customer_id: int | None = None,
 ) -> AgingReport:
     """Open receivables on ``as_of`` by ``by`` (customer, group, industry, region,
-    salesperson, currency) and bucket, in the company's base currency."""
+    salesperson, currency) and bucket, in the company's base currency; of one customer
+    only with ``customer_id`` (its own rows, read by index)."""
     if by not in GROUPINGS:
         raise invalid(
             "by", by, "invalid", reason=", ".join(GROUPINGS), reason_zh=", ".join(GROUPINGS)
         )
     base = repo.base_currency(session, actor.company_id)
-    items = open_on(session, actor.company_id, as_of)
-    people = repo.customers(session, actor.company_id)
+    items = open_on(session, actor.company_id, as_of, customer_id)
+    people = repo.customers(session, actor.company_id, customer_id)
     items = items.join(people, on="customer_id", how="left").with_columns(
         salesperson=pl.coalesce("salesperson", "customer_salesperson"),
         bucket=bucket_expr(buckets, as_of),
@@ -105,7 +112,7 @@ def aging(
     key = "customer" if by == "customer" else by
     items = items.with_columns(key=pl.col(key).fill_null("—"))
     cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
-    disputes = _disputed_per_key(session, actor.company_id, as_of, items)
+    disputes = _disputed_per_key(session, actor.company_id, as_of, items, customer_id)
     rates = {
         c: reference.rate(session, c, base, as_of).rate
         for c in cells["currency"].unique().to_list()
@@ -130,10 +137,12 @@ def _convert(minor: int, currency: str, base: str, rate: Any) -> int:
     return Money.from_decimal(Money(minor, currency).amount * rate, base).minor
 
 
-def open_on(session: Session, company_id: int, as_of: date) -> pl.DataFrame:
+def open_on(
+    session: Session, company_id: int, as_of: date, customer_id: int | None = None
+) -> pl.DataFrame:
     """The open items of ``as_of``: instalments with money open, of invoices live that day."""
-    items = repo.open_items(session, company_id, as_of)
-    dead = dead_invoices(repo.reversals(session, company_id), as_of)
+    items = repo.open_items(session, company_id, as_of, customer_id)
+    dead = dead_invoices(repo.reversals(session, company_id, customer_id), as_of)
     if dead:
         items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
     return items
@@ -170,10 +179,11 @@ def bucket_expr(buckets: Buckets, as_of: date) -> pl.Expr:
 
 
 def _disputed_per_key(
-    session: Session, company_id: int, as_of: date, items: pl.DataFrame
+    session: Session, company_id: int, as_of: date, items: pl.DataFrame, customer_id: int | None
 ) -> pl.DataFrame:
     """Disputed amounts per group key and currency, each invoice's capped at what it had open."""
     per_invoice = items.group_by("invoice_id", "key", "currency").agg(pl.col("open_minor").sum())
-    held = per_invoice.join(repo.disputed(session, company_id, as_of), on="invoice_id", how="inner")
+    disputes = repo.disputed(session, company_id, as_of, customer_id)
+    held = per_invoice.join(disputes, on="invoice_id", how="inner")
     held = held.with_columns(pl.min_horizontal("open_minor", "disputed_minor").alias("held"))
     return held.group_by("key", "currency").agg(pl.col("held").sum())

@@ -59,13 +59,20 @@ def aging(
     fmt: Annotated[
         Literal["json", "csv", "xlsx"], Query(alias="format", description="json, csv or xlsx.")
     ] = "json",
+    customer_id: Annotated[
+        int | None, Query(gt=0, description="Only this customer (its own rows, by index).")
+    ] = None,
 ) -> Any:
     edges = parse_buckets(buckets, basis)
     with ctx.db.read() as session:
         if as_of is None:
             company = identity.require_company(session, ctx.actor.company_id)
             as_of = business_today(ctx.clock, company.timezone)
-        report = analytics.aging(session, ctx.actor, as_of, by=by, buckets=edges)
+        if customer_id is not None:
+            customers.get(session, ctx.actor, customer_id)  # 404 for another company's id
+        report = analytics.aging(
+            session, ctx.actor, as_of, by=by, buckets=edges, customer_id=customer_id
+        )
     if fmt == "json":
         return JSONResponse(report.as_json())
     name = f"aging-{report.as_of.isoformat()}.{fmt}"
