@@ -216,6 +216,17 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             f"all KPIs (90 days, count-back, concentration): warm {measured[1]:.2f} s"
         )
         print(f"[{engine}] KPIs: {json.dumps(measured[2].as_json(), ensure_ascii=False)}")
+        one = []
+        for customer_id in range(1, min(args.customers, 1000) + 1):
+            start = time.perf_counter()
+            with db.read() as session:
+                service.aging(session, actor, as_of, buckets=Buckets(), customer_id=customer_id)
+            one.append((time.perf_counter() - start) * 1000)
+        one.sort()
+        print(
+            f"[{engine}] one customer's aging (service in-process, {len(one)} customers): "
+            f"p50 {one[len(one) // 2]:.1f} ms, p99 {one[int(len(one) * 0.99)]:.1f} ms"
+        )
         db.dispose()
     finally:
         drop(url)
