@@ -95,6 +95,11 @@ def test_cli_report_aging_json_and_files(db: Database, tmp_path: Path) -> None:
     written = runner.invoke(cli, [*base, "--format", "xlsx", "--out", str(target)])
     assert written.exit_code == 0, written.output
     assert load_workbook(target).active is not None
+    alone = runner.invoke(cli, [*base, "--format", "json", "--customer", "C1"])
+    assert json.loads(alone.stdout)["rows"] == json.loads(shown.stdout)["rows"]
+    unknown = runner.invoke(cli, [*base, "--customer", "NOPE"])
+    assert unknown.exit_code == 1
+    assert "NOPE" in unknown.stderr
     refused = runner.invoke(cli, [*base, "--buckets", "30,x"])
     assert refused.exit_code == 1
     assert "buckets" in refused.stderr

@@ -27,6 +27,7 @@ from creditguard.clock import SystemClock, business_today
 from creditguard.config import DEFAULT_DATABASE_URL
 from creditguard.core.aging import parse_buckets
 from creditguard.core.money import Money
+from creditguard.customers import service as customers
 
 report_app = typer.Typer(help="Portfolio reports.", no_args_is_help=True)
 By = Literal["customer", "group", "industry", "region", "salesperson", "currency"]
@@ -58,6 +59,9 @@ def aging(  # noqa: PLR0913 - the options are the interface
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write to FILE instead of the screen.")
     ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer (code).")
+    ] = None,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
@@ -66,7 +70,10 @@ def aging(  # noqa: PLR0913 - the options are the interface
     with opened(database_url) as db, db.read() as session:
         owner = tenant(session, company)
         on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
-        report = analytics.aging(session, owner.actor, on, by=by, buckets=edges)
+        only = None
+        if customer is not None:
+            only = customers.get_by_code(session, owner.actor, customer, field="customer").id
+        report = analytics.aging(session, owner.actor, on, by=by, buckets=edges, customer_id=only)
     if fmt == "table":
         if out_file is not None:
             fmt = "csv"
