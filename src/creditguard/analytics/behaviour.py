@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.kpis import months_before
+from creditguard.analytics.kpis import months_before, text_or_none
+from creditguard.core import kpis as formula
 from creditguard.core.permissions import Actor
 
 WINDOWS = (3, 6, 12)
@@ -36,8 +37,8 @@ class Window:
         return {
             "months": self.months,
             "payments": self.payments,
-            "average_days_late": _text(self.average_days_late),
-            "share_paid_late": _text(self.share_late),
+            "average_days_late": text_or_none(self.average_days_late),
+            "share_paid_late": text_or_none(self.share_late),
         }
 
 
@@ -58,7 +59,7 @@ class Behaviour:
             "customer_id": self.customer_id,
             "as_of": self.as_of.isoformat(),
             "windows": [w.as_json() for w in self.windows],
-            "trend_days": _text(self.trend_days),
+            "trend_days": text_or_none(self.trend_days),
         }
 
 
@@ -101,20 +102,10 @@ def payment_behaviour(
                     months,
                     int(count),
                     int(paid),
-                    _ratio(int(weighted), int(paid), 1),
-                    _ratio(int(late_paid), int(paid), 100),
+                    formula.ratio(int(weighted), int(paid)),
+                    formula.share(int(late_paid), int(paid)),
                 )
             )
     ids = customer_ids if customer_ids is not None else sorted(found)
     empty = [Window(m, 0, 0, None, None) for m in WINDOWS]
     return {c: Behaviour(c, as_of, tuple(found.get(c, empty))) for c in ids}
-
-
-def _ratio(part: int, whole: int, scale: int) -> Decimal | None:
-    if whole <= 0:
-        return None
-    return (Decimal(part) * scale / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from typing import Literal
 
 from creditguard.analytics.service import AgingReport, AgingRow
@@ -21,7 +22,7 @@ def aging_file(report: AgingReport, fmt: Format, locale: str = "en") -> bytes:
     """The report as bytes in ``fmt``; amounts as decimal strings (CSV) or numbers (XLSX)."""
     if fmt == "json":
         return json.dumps(report.as_json(), ensure_ascii=False, indent=2).encode("utf-8")
-    header, rows = _grid(report, locale)
+    header, rows = aging_grid(report, locale)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -31,7 +32,8 @@ def aging_file(report: AgingReport, fmt: Format, locale: str = "en") -> bytes:
     return _xlsx(report, header, rows)
 
 
-def _grid(report: AgingReport, locale: str) -> tuple[list[str], list[list[str]]]:
+def aging_grid(report: AgingReport, locale: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (the totals last) as text: what CSV, XLSX and the CLI table show."""
     words = _HEADERS["zh" if locale.lower().startswith("zh") else "en"]
     header = [
         words["key"].format(by=report.by),
@@ -60,7 +62,8 @@ def _xlsx(report: AgingReport, header: list[str], rows: list[list[str]]) -> byte
     for r, row in enumerate(rows, start=1):
         sheet.write(r, 0, row[0], bold if r == len(rows) else None)
         for c, text in enumerate(row[1:], start=1):
-            sheet.write_number(r, c, float(text), money)  # display only; the JSON is exact
+            # The exact decimal goes in; Excel itself keeps every number as a double.
+            sheet.write_number(r, c, Decimal(text), money)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, len(header), 16)
     book.close()

@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.service import aging, dead_invoices, open_on
+from creditguard.analytics.service import aging, dead_invoices, open_on, to_base
 from creditguard.core import kpis as formula
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid
@@ -87,8 +87,8 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     base = repo.base_currency(session, company)
     start = as_of - timedelta(days=days)
     links = repo.reversals(session, company)
-    closing = open_on(session, company, as_of)
-    opening = open_on(session, company, start)
+    closing = open_on(session, company, as_of, links=links)
+    opening = open_on(session, company, start, links=links)
     year = _months_back(as_of, 12)
     sales = repo.issued(session, company, min(start, year[-1][0]), as_of)
     dead = dead_invoices(links, as_of)
@@ -100,7 +100,7 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies | set(off)}
 
     def base_of(per_currency: Mapping[str, int]) -> int:
-        return sum(_convert(v, c, base, rates[c]) for c, v in per_currency.items())
+        return sum(to_base(v, c, base, rates[c]) for c, v in per_currency.items())
 
     current = closing.filter(pl.col("due_on") >= as_of)
     people = repo.customers(session, company).select("customer_id", "group")
@@ -111,7 +111,7 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     )
     groups: dict[str, int] = defaultdict(int)
     for key, currency, minor in by_group.iter_rows():
-        groups[key] += _convert(minor, currency, base, rates[currency])
+        groups[key] += to_base(minor, currency, base, rates[currency])
     monthly = [
         (
             base_of(
@@ -124,16 +124,17 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
         )
         for low, high in year
     ]
+    ar = base_of(_sums(closing))
     return Kpis(
         as_of=as_of,
         days=days,
         currency=base,
-        ar=base_of(_sums(closing)),
+        ar=ar,
         current_ar=base_of(_sums(current)),
         opening_ar=base_of(_sums(opening)),
         sales=base_of(_sums(sales.filter(pl.col("issued_on") > start), "amount_minor")),
         written_off=base_of(off),
-        dso_count_back=formula.count_back_dso(base_of(_sums(closing)), monthly),
+        dso_count_back=formula.count_back_dso(ar, monthly),
         groups=tuple(sorted(groups.values(), reverse=True)),
     )
 
@@ -154,13 +155,13 @@ class Concentration:
             "currency": self.currency,
             "total": Money(whole, self.currency).decimal_string(),
             "top": top,
-            "top_share": _text(formula.top_share(amounts, top)),
-            "hhi": _text(formula.hhi(amounts)),
+            "top_share": text_or_none(formula.top_share(amounts, top)),
+            "hhi": text_or_none(formula.hhi(amounts)),
             "rows": [
                 {
                     "key": key,
                     "amount": Money(amount, self.currency).decimal_string(),
-                    "share": _text(formula.share(amount, whole)),
+                    "share": text_or_none(formula.share(amount, whole)),
                 }
                 for key, amount in self.rows[:top]
             ],
@@ -176,7 +177,7 @@ def concentration(
     return Concentration(as_of, by, report.currency, rows)
 
 
-def _text(value: Decimal | None) -> str | None:
+def text_or_none(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
@@ -222,9 +223,3 @@ def months_before(day: date, count: int) -> date:
 
 def _sums(frame: pl.DataFrame, column: str = "open_minor") -> dict[str, int]:
     return {c: int(v) for c, v in frame.group_by("currency").agg(pl.col(column).sum()).iter_rows()}
-
-
-def _convert(minor: int, currency: str, base: str, rate: Decimal) -> int:
-    if currency == base:
-        return minor
-    return Money.from_decimal(Money(minor, currency).amount * rate, base).minor

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import polars as pl
 from sqlalchemy import and_, func, or_, select
@@ -63,7 +65,7 @@ def open_items(
     )
     if customer_id is not None:
         stmt = stmt.where(Instalment.customer_id == customer_id)
-    return pl.DataFrame(session.execute(stmt).all(), schema=OPEN_ITEMS, orient="row")
+    return _frame(session, stmt, OPEN_ITEMS)
 
 
 def reversals(
@@ -94,11 +96,7 @@ def disputed(
     )
     if customer_id is not None:
         stmt = stmt.where(Dispute.customer_id == customer_id)
-    return pl.DataFrame(
-        session.execute(stmt).all(),
-        schema={"invoice_id": pl.Int64, "disputed_minor": pl.Int64},
-        orient="row",
-    )
+    return _frame(session, stmt, {"invoice_id": pl.Int64, "disputed_minor": pl.Int64})
 
 
 def customers(session: Session, company_id: int, customer_id: int | None = None) -> pl.DataFrame:
@@ -120,9 +118,10 @@ def customers(session: Session, company_id: int, customer_id: int | None = None)
     )
     if customer_id is not None:
         stmt = stmt.where(Customer.id == customer_id)
-    return pl.DataFrame(
-        session.execute(stmt).all(),
-        schema={
+    return _frame(
+        session,
+        stmt,
+        {
             "customer_id": pl.Int64,
             "customer": pl.String,
             "name": pl.String,
@@ -131,8 +130,11 @@ def customers(session: Session, company_id: int, customer_id: int | None = None)
             "region": pl.String,
             "customer_salesperson": pl.String,
         },
-        orient="row",
     )
+
+
+def _frame(session: Session, stmt: Any, schema: Mapping[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(session.execute(stmt).all(), schema=schema, orient="row")
 
 
 def base_currency(session: Session, company_id: int) -> str:
@@ -144,16 +146,16 @@ def issued(session: Session, company_id: int, after: date, until: date) -> pl.Da
     stmt = select(
         Invoice.id, Invoice.customer_id, Invoice.issued_on, Invoice.currency, Invoice.amount_minor
     ).where(Invoice.company_id == company_id, Invoice.issued_on > after, Invoice.issued_on <= until)
-    return pl.DataFrame(
-        session.execute(stmt).all(),
-        schema={
+    return _frame(
+        session,
+        stmt,
+        {
             "invoice_id": pl.Int64,
             "customer_id": pl.Int64,
             "issued_on": pl.Date,
             "currency": pl.String,
             "amount_minor": pl.Int64,
         },
-        orient="row",
     )
 
 
@@ -198,9 +200,10 @@ def payments_applied(
     )
     if customer_ids is not None:
         stmt = stmt.where(Application.customer_id.in_(customer_ids))
-    return pl.DataFrame(
-        session.execute(stmt).all(),
-        schema={
+    return _frame(
+        session,
+        stmt,
+        {
             "customer_id": pl.Int64,
             "source_id": pl.Int64,
             "instalment_id": pl.Int64,
@@ -209,5 +212,4 @@ def payments_applied(
             "amount_minor": pl.Int64,
             "due_on": pl.Date,
         },
-        orient="row",
     )

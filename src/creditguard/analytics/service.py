@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Final
 
 import polars as pl
@@ -109,8 +110,7 @@ def aging(
         salesperson=pl.coalesce("salesperson", "customer_salesperson"),
         bucket=bucket_expr(buckets, as_of),
     )
-    key = "customer" if by == "customer" else by
-    items = items.with_columns(key=pl.col(key).fill_null("—"))
+    items = items.with_columns(key=pl.col(by).fill_null("—"))
     cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
     disputes = _disputed_per_key(session, actor.company_id, as_of, items, customer_id)
     rates = {
@@ -122,27 +122,34 @@ def aging(
     original: dict[str, list[int]] = defaultdict(lambda: [0] * width)
     for key_value, currency, bucket, minor in cells.iter_rows():
         original[currency][bucket] += minor
-        converted = minor if currency == base else _convert(minor, currency, base, rates[currency])
-        table[key_value][bucket] += converted
+        table[key_value][bucket] += to_base(minor, currency, base, rates[currency])
     held: dict[str, int] = defaultdict(int)
     for key_value, currency, minor in disputes.iter_rows():
-        held[key_value] += (
-            minor if currency == base else _convert(minor, currency, base, rates[currency])
-        )
+        held[key_value] += to_base(minor, currency, base, rates[currency])
     rows = [AgingRow(k, tuple(v), held.get(k, 0)) for k, v in sorted(table.items())]
     return AgingReport(as_of, base, by, buckets, rows, {c: tuple(v) for c, v in original.items()})
 
 
-def _convert(minor: int, currency: str, base: str, rate: Any) -> int:
+def to_base(minor: int, currency: str, base: str, rate: Decimal) -> int:
+    """``minor`` units of ``currency`` in ``base`` at ``rate``, rounded once (half up)."""
+    if currency == base:
+        return minor
     return Money.from_decimal(Money(minor, currency).amount * rate, base).minor
 
 
 def open_on(
-    session: Session, company_id: int, as_of: date, customer_id: int | None = None
+    session: Session,
+    company_id: int,
+    as_of: date,
+    customer_id: int | None = None,
+    links: list[tuple[int, str, int, date]] | None = None,
 ) -> pl.DataFrame:
-    """The open items of ``as_of``: instalments with money open, of invoices live that day."""
+    """The open items of ``as_of``: instalments with money open, of invoices live that day
+    (``links``: the reversals, when the caller has read them already)."""
     items = repo.open_items(session, company_id, as_of, customer_id)
-    dead = dead_invoices(repo.reversals(session, company_id, customer_id), as_of)
+    if links is None:
+        links = repo.reversals(session, company_id, customer_id)
+    dead = dead_invoices(links, as_of)
     if dead:
         items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
     return items

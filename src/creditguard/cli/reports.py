@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from creditguard.analytics import exports
 from creditguard.analytics import kpis as kpi_engine
@@ -18,6 +20,7 @@ from creditguard.cli.common import (
     CompanyCode,
     DatabaseUrl,
     LangOption,
+    Tenant,
     opened,
     out,
     parse_date,
@@ -26,21 +29,41 @@ from creditguard.cli.common import (
 from creditguard.clock import SystemClock, business_today
 from creditguard.config import DEFAULT_DATABASE_URL
 from creditguard.core.aging import parse_buckets
-from creditguard.core.money import Money
 from creditguard.customers import service as customers
 
 report_app = typer.Typer(help="Portfolio reports.", no_args_is_help=True)
 By = Literal["customer", "group", "industry", "region", "salesperson", "currency"]
 Shown = Literal["table", "json", "csv", "xlsx"]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
+]
+OutFile = Annotated[Path | None, typer.Option("--out", help="Write to FILE instead of the screen.")]
+TextFormat = Annotated[
+    Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
+]
+
+
+def _on(session: Session, company: str, as_of: str | None) -> tuple[Tenant, date]:
+    """The company and the report's date: --as-of, or today in the company's time zone."""
+    owner = tenant(session, company)
+    if as_of:
+        return owner, parse_date("as_of", as_of)
+    return owner, business_today(SystemClock(), owner.timezone)
+
+
+def _emit(text: str, out_file: Path | None, *, as_csv: bool) -> None:
+    """Print ``text``, or write it to ``out_file`` (CSV with the BOM Excel needs)."""
+    if out_file is None:
+        typer.echo(text)
+    else:
+        out_file.write_text(text, encoding="utf-8-sig" if as_csv else "utf-8")
 
 
 @report_app.command("aging")
 def aging(  # noqa: PLR0913 - the options are the interface
     *,
     company: CompanyCode,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
-    ] = None,
+    as_of: AsOf = None,
     by: Annotated[
         By,
         typer.Option(
@@ -56,9 +79,7 @@ def aging(  # noqa: PLR0913 - the options are the interface
         str | None, typer.Option("--buckets", help="Bucket edges in days (default 30,60,90,180).")
     ] = None,
     fmt: Annotated[Shown, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="Write to FILE instead of the screen.")
-    ] = None,
+    out_file: OutFile = None,
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (code).")
     ] = None,
@@ -68,8 +89,7 @@ def aging(  # noqa: PLR0913 - the options are the interface
     """Open receivables by age on a date, in the base currency (rates of that date)."""
     edges = parse_buckets(buckets, basis)
     with opened(database_url) as db, db.read() as session:
-        owner = tenant(session, company)
-        on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
+        owner, on = _on(session, company, as_of)
         only = None
         if customer is not None:
             only = customers.get_by_code(session, owner.actor, customer, field="customer").id
@@ -93,16 +113,11 @@ def _show(report: analytics.AgingReport, lang: str) -> None:
     zh = lang.lower().startswith("zh")
     title = f"{'账龄' if zh else 'Aging'} {report.as_of.isoformat()} ({report.currency})"
     table = Table(title=title, title_justify="left")
-    table.add_column(report.by)
-    for label in (
-        *report.buckets.labels(lang),
-        "合计" if zh else "total",
-        "争议" if zh else "disputed",
-    ):
-        table.add_column(label, justify="right")
-    for row in [*report.rows, report.totals()]:
-        amounts = [*row.buckets, row.total, row.disputed]
-        table.add_row(row.key, *(Money(v, report.currency).decimal_string() for v in amounts))
+    header, rows = exports.aging_grid(report, lang)
+    for n, label in enumerate(header):
+        table.add_column(label, justify="right" if n else "left")
+    for row in rows:
+        table.add_row(*row)
     out().print(table)
 
 
@@ -110,27 +125,22 @@ def _show(report: analytics.AgingReport, lang: str) -> None:
 def kpis(  # noqa: PLR0913 - the options are the interface
     *,
     company: CompanyCode,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
-    ] = None,
+    as_of: AsOf = None,
     days: Annotated[
         int, typer.Option("--days", help="Length of the period ending on the date.")
     ] = 90,
     monthly: Annotated[
         int, typer.Option("--monthly", help="Instead: a series of this many calendar months.")
     ] = 0,
-    fmt: Annotated[
-        Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
-    ] = "table",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write to FILE.")] = None,
+    fmt: TextFormat = "table",
+    out_file: OutFile = None,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
     """DSO (standard, count-back, best possible), ADD, CEI, turnover, overdue and bad-debt
     ratios, top-10 share and HHI, on a date or month by month."""
     with opened(database_url) as db, db.read() as session:
-        owner = tenant(session, company)
-        on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
+        owner, on = _on(session, company, as_of)
         sets = (
             kpi_engine.kpi_series(session, owner.actor, on, monthly)
             if monthly
@@ -145,34 +155,26 @@ def kpis(  # noqa: PLR0913 - the options are the interface
         if fmt == "csv"
         else json.dumps(records if monthly else records[0], ensure_ascii=False, indent=2)
     )
-    if out_file is None:
-        typer.echo(text)
-    else:
-        out_file.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    _emit(text, out_file, as_csv=fmt == "csv")
 
 
 @report_app.command("concentration")
 def concentration(  # noqa: PLR0913 - the options are the interface
     *,
     company: CompanyCode,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
-    ] = None,
+    as_of: AsOf = None,
     by: Annotated[
         By, typer.Option("--by", help="Whose share: group (default), customer, industry, ...")
     ] = "group",
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="How many to list.")] = 10,
-    fmt: Annotated[
-        Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
-    ] = "table",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write to FILE.")] = None,
+    fmt: TextFormat = "table",
+    out_file: OutFile = None,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
     """The largest shares of open receivables, the top-N share and the HHI."""
     with opened(database_url) as db, db.read() as session:
-        owner = tenant(session, company)
-        on = parse_date("as_of", as_of) if as_of else business_today(SystemClock(), owner.timezone)
+        owner, on = _on(session, company, as_of)
         result = kpi_engine.concentration(session, owner.actor, on, by=by).as_json(top)
     if fmt == "table" and out_file is None:
         zh = lang.lower().startswith("zh")
@@ -189,10 +191,7 @@ def concentration(  # noqa: PLR0913 - the options are the interface
     text = (
         _csv(result["rows"]) if fmt == "csv" else json.dumps(result, ensure_ascii=False, indent=2)
     )
-    if out_file is None:
-        typer.echo(text)
-    else:
-        out_file.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    _emit(text, out_file, as_csv=fmt == "csv")
 
 
 def _csv(records: list[dict[str, Any]]) -> str:

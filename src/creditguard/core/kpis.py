@@ -67,11 +67,16 @@ def turnover(sales: int, opening: int, closing: int) -> Decimal | None:
     return _two(Decimal(sales) / average)
 
 
-def share(part: int, whole: int) -> Decimal | None:
-    """Return ``part`` as a percentage of ``whole`` (overdue ratio, bad-debt ratio, top-10)."""
+def ratio(part: int, whole: int) -> Decimal | None:
+    """Return ``part`` / ``whole`` (a weighted average: weighted sum over weights)."""
     if whole <= 0:
         return None
-    return _two(Decimal(part) / Decimal(whole) * 100)
+    return _two(Decimal(part) / Decimal(whole))
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    """Return ``part`` as a percentage of ``whole`` (overdue ratio, bad-debt ratio, top-10)."""
+    return ratio(part * 100, whole)
 
 
 def hhi(amounts: Sequence[int]) -> Decimal | None:

@@ -21,42 +21,11 @@ def ids_by_key(
     thousand references instead of about 1 ms). Planned with the real values, it is an index
     scan on the (company_id, key) unique index whatever the statistics say.
     """
-    if not keys:
-        return {}
-    if session.get_bind().dialect.name == "postgresql":
-        raw: Any = session.connection().connection.driver_connection
-        sql = f"SELECT {key}, id FROM {table.name} WHERE company_id = %s AND {key} = ANY(%s)"  # noqa: S608 - identifiers come from our own Table objects
-        return dict(raw.execute(sql, (company_id, list(keys)), prepare=False).fetchall())
-    if len(keys) > _MANY:
-        return _ids_by_temp_table(session, table, key, company_id, keys)
-    found: dict[str, int] = {}
-    column = table.c[key]
-    for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
-        chunk = list(keys[start : start + 900])
-        rows = session.execute(
-            select(column, table.c.id).where(table.c.company_id == company_id, column.in_(chunk))
-        )
-        found.update((row[0], row[1]) for row in rows)
-    return found
+    rows = values_by_key(session, table, key, company_id, keys, (key, "id"))
+    return {row[0]: row[1] for row in rows}
 
 
 _MANY = 20_000  # beyond this many keys, SQLite joins a temporary table instead of IN lists
-
-
-def _ids_by_temp_table(
-    session: Session, table: Table, key: str, company_id: int, keys: Sequence[str]
-) -> dict[str, int]:
-    """SQLite, many keys: load them into a temporary table (private to this connection, gone
-    at its end) and join once, instead of a thousand IN lists."""
-    raw: Any = session.connection().connection.driver_connection
-    _load_keys(raw, keys)
-    sql = (
-        f"SELECT t.{key}, t.id FROM lookup_keys AS l JOIN {table.name} AS t "  # noqa: S608 - identifiers come from our own Table objects
-        f"ON t.company_id = ? AND t.{key} = l.k"
-    )
-    found = dict(raw.execute(sql, (company_id,)).fetchall())
-    raw.execute("DELETE FROM lookup_keys")
-    return found
 
 
 def values_by_key(
@@ -68,8 +37,9 @@ def values_by_key(
     columns: Sequence[str],
 ) -> list[tuple[Any, ...]]:
     """``columns`` of the rows of ``company_id`` whose ``key`` is among ``keys``, in one query
-    (PostgreSQL: one array parameter, unprepared; SQLite: a temporary table of the keys when
-    there are many). Plain columns only: PostgreSQL's rows skip SQLAlchemy's type handling."""
+    (PostgreSQL: one array parameter, unprepared, see :func:`ids_by_key`; SQLite: IN lists, or
+    a temporary table of the keys when there are many). Plain columns only: PostgreSQL's rows
+    skip SQLAlchemy's type handling."""
     if not keys:
         return []
     wanted = [table.c[c] for c in columns]

@@ -99,6 +99,20 @@ def insert_entries(
     return [ids[ref] for ref in refs]
 
 
+# What an open instalment is read as (OpenInstalment's fields, in order).
+_OPEN_ITEM = (
+    Instalment.id,
+    Instalment.invoice_id,
+    Invoice.external_ref,
+    Instalment.seq,
+    Instalment.due_on,
+    Invoice.issued_on,
+    Instalment.open_minor,
+    Invoice.open_minor,
+    Invoice.disputed_minor,
+)
+
+
 def open_items_of_customers(
     session: Session, company_id: int, customer_ids: Sequence[int]
 ) -> dict[tuple[int, str], list[OpenInstalment]]:
@@ -107,19 +121,7 @@ def open_items_of_customers(
     wanted = sorted(set(customer_ids))
     for start in range(0, len(wanted), 900):
         stmt = (
-            select(
-                Instalment.customer_id,
-                Instalment.currency,
-                Instalment.id,
-                Instalment.invoice_id,
-                Invoice.external_ref,
-                Instalment.seq,
-                Instalment.due_on,
-                Invoice.issued_on,
-                Instalment.open_minor,
-                Invoice.open_minor,
-                Invoice.disputed_minor,
-            )
+            select(Instalment.customer_id, Instalment.currency, *_OPEN_ITEM)
             .join(Invoice, Invoice.id == Instalment.invoice_id)
             .where(
                 Instalment.company_id == company_id,
@@ -179,17 +181,7 @@ def open_instalments(
     invoice_ids: Sequence[int] | None = None,
 ) -> list[OpenInstalment]:
     stmt = (
-        select(
-            Instalment.id,
-            Instalment.invoice_id,
-            Invoice.external_ref,
-            Instalment.seq,
-            Instalment.due_on,
-            Invoice.issued_on,
-            Instalment.open_minor,
-            Invoice.open_minor,
-            Invoice.disputed_minor,
-        )
+        select(*_OPEN_ITEM)
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .where(
             Instalment.company_id == company_id,

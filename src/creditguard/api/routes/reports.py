@@ -23,6 +23,10 @@ from creditguard.customers import service as customers
 from creditguard.identity import service as identity
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
+AsOf = Annotated[
+    date | None, Query(description="Business date; today in the company's zone by default.")
+]
+Grouping = Literal["customer", "group", "industry", "region", "salesperson", "currency"]
 
 _MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -43,13 +47,8 @@ _MEDIA = {
 def aging(
     request: Request,
     ctx: Annotated[Context, Depends(require("ledger:read"))],
-    as_of: Annotated[
-        date | None, Query(description="Business date; today in the company's zone by default.")
-    ] = None,
-    by: Annotated[
-        Literal["customer", "group", "industry", "region", "salesperson", "currency"],
-        Query(description="What each row is."),
-    ] = "customer",
+    as_of: AsOf = None,
+    by: Annotated[Grouping, Query(description="What each row is.")] = "customer",
     basis: Annotated[
         Literal["due", "invoice"], Query(description="Age by due or invoice date.")
     ] = "due",
@@ -65,9 +64,7 @@ def aging(
 ) -> Any:
     edges = parse_buckets(buckets, basis)
     with ctx.db.read() as session:
-        if as_of is None:
-            company = identity.require_company(session, ctx.actor.company_id)
-            as_of = business_today(ctx.clock, company.timezone)
+        as_of = as_of or _today(session, ctx)
         if customer_id is not None:
             customers.get(session, ctx.actor, customer_id)  # 404 for another company's id
         report = analytics.aging(
@@ -93,19 +90,17 @@ def aging(
 )
 def kpis(
     ctx: Annotated[Context, Depends(require("ledger:read"))],
-    as_of: Annotated[
-        date | None, Query(description="Business date; today in the company's zone by default.")
-    ] = None,
+    as_of: AsOf = None,
     days: Annotated[int, Query(ge=1, le=3660, description="Length of the period.")] = 90,
     months: Annotated[
         int | None, Query(ge=1, le=60, description="A monthly series of this many months.")
     ] = None,
 ) -> Any:
     with ctx.db.read() as session:
-        on = as_of or _today(session, ctx)
+        as_of = as_of or _today(session, ctx)
         if months:
-            return [k.as_json() for k in kpi_engine.kpi_series(session, ctx.actor, on, months)]
-        return kpi_engine.kpis(session, ctx.actor, on, days=days).as_json()
+            return [k.as_json() for k in kpi_engine.kpi_series(session, ctx.actor, as_of, months)]
+        return kpi_engine.kpis(session, ctx.actor, as_of, days=days).as_json()
 
 
 @router.get(
@@ -118,18 +113,13 @@ def kpis(
 )
 def concentration(
     ctx: Annotated[Context, Depends(require("ledger:read"))],
-    as_of: Annotated[
-        date | None, Query(description="Business date; today in the company's zone by default.")
-    ] = None,
-    by: Annotated[
-        Literal["customer", "group", "industry", "region", "salesperson", "currency"],
-        Query(description="Whose share."),
-    ] = "group",
+    as_of: AsOf = None,
+    by: Annotated[Grouping, Query(description="Whose share.")] = "group",
     top: Annotated[int, Query(ge=1, le=1000, description="How many to list.")] = 10,
 ) -> Any:
     with ctx.db.read() as session:
-        on = as_of or _today(session, ctx)
-        return kpi_engine.concentration(session, ctx.actor, on, by=by).as_json(top)
+        as_of = as_of or _today(session, ctx)
+        return kpi_engine.concentration(session, ctx.actor, as_of, by=by).as_json(top)
 
 
 @router.get(
@@ -143,14 +133,12 @@ def concentration(
 def payment_behaviour(
     ctx: Annotated[Context, Depends(require("ledger:read"))],
     customer_id: Annotated[int, PathParam(gt=0, description="Customer id.")],
-    as_of: Annotated[
-        date | None, Query(description="Business date; today in the company's zone by default.")
-    ] = None,
+    as_of: AsOf = None,
 ) -> Any:
     with ctx.db.read() as session:
         customer = customers.get(session, ctx.actor, customer_id)
-        on = as_of or _today(session, ctx)
-        found = behaviour.payment_behaviour(session, ctx.actor, on, [customer.id])
+        as_of = as_of or _today(session, ctx)
+        found = behaviour.payment_behaviour(session, ctx.actor, as_of, [customer.id])
         return found[customer.id].as_json()
 
 
