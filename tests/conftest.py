@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from creditguard.analytics import snapshot
 from creditguard.db import Database
 from creditguard.db.migrate import upgrade
 from creditguard.models import Base
@@ -79,6 +80,7 @@ def database(
 
 
 def _clean(database: Database) -> None:
+    snapshot.forget()  # the tables are emptied under the process's portfolio snapshots
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP]
     with database.engine.begin() as connection:
         if database.dialect == "postgresql":

@@ -18,7 +18,8 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.service import aging, dead_invoices, open_on, to_base
+from creditguard.analytics.service import aging, dead_invoices, open_in, to_base
+from creditguard.analytics.snapshot import snapshot_for
 from creditguard.core import kpis as formula
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid
@@ -86,24 +87,23 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     company = actor.company_id
     base = repo.base_currency(session, company)
     start = as_of - timedelta(days=days)
-    links = repo.reversals(session, company)
-    closing = open_on(session, company, as_of, links=links)
-    opening = open_on(session, company, start, links=links)
+    snap = snapshot_for(session, company)
+    closing, opening = open_in(snap, as_of), open_in(snap, start)
     year = _months_back(as_of, 12)
-    sales = repo.issued(session, company, min(start, year[-1][0]), as_of)
-    dead = dead_invoices(links, as_of)
+    sales = snap.issued(min(start, year[-1][0]), as_of)
+    dead = dead_invoices(snap.reversals, as_of)
     if dead:
         sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
     currencies = set(closing["currency"].unique()) | set(opening["currency"].unique())
     currencies |= set(sales["currency"].unique())
-    off = repo.written_off(session, company, start, as_of)
+    off = snap.written_off(start, as_of)
     rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies | set(off)}
 
     def base_of(per_currency: Mapping[str, int]) -> int:
         return sum(to_base(v, c, base, rates[c]) for c, v in per_currency.items())
 
     current = closing.filter(pl.col("due_on") >= as_of)
-    people = repo.customers(session, company).select("customer_id", "group")
+    people = snap.customers().select("customer_id", "group")
     by_group = (
         closing.join(people, on="customer_id", how="left")
         .group_by("group", "currency")

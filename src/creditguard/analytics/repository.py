@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
+from creditguard.db.bulk import read_frame
 from creditguard.models import (
     Application,
     Company,
@@ -118,19 +119,18 @@ def customers(session: Session, company_id: int, customer_id: int | None = None)
     )
     if customer_id is not None:
         stmt = stmt.where(Customer.id == customer_id)
-    return _frame(
-        session,
-        stmt,
-        {
-            "customer_id": pl.Int64,
-            "customer": pl.String,
-            "name": pl.String,
-            "group": pl.String,
-            "industry": pl.String,
-            "region": pl.String,
-            "customer_salesperson": pl.String,
-        },
-    )
+    return _frame(session, stmt, CUSTOMERS)
+
+
+CUSTOMERS = {
+    "customer_id": pl.Int64,
+    "customer": pl.String,
+    "name": pl.String,
+    "group": pl.String,
+    "industry": pl.String,
+    "region": pl.String,
+    "customer_salesperson": pl.String,
+}
 
 
 def _frame(session: Session, stmt: Any, schema: Mapping[str, Any]) -> pl.DataFrame:
@@ -139,40 +139,6 @@ def _frame(session: Session, stmt: Any, schema: Mapping[str, Any]) -> pl.DataFra
 
 def base_currency(session: Session, company_id: int) -> str:
     return str(session.scalar(select(Company.base_currency).where(Company.id == company_id)))
-
-
-def issued(session: Session, company_id: int, after: date, until: date) -> pl.DataFrame:
-    """Invoices issued after ``after`` up to ``until`` (credit sales), with their amounts."""
-    stmt = select(
-        Invoice.id, Invoice.customer_id, Invoice.issued_on, Invoice.currency, Invoice.amount_minor
-    ).where(Invoice.company_id == company_id, Invoice.issued_on > after, Invoice.issued_on <= until)
-    return _frame(
-        session,
-        stmt,
-        {
-            "invoice_id": pl.Int64,
-            "customer_id": pl.Int64,
-            "issued_on": pl.Date,
-            "currency": pl.String,
-            "amount_minor": pl.Int64,
-        },
-    )
-
-
-def written_off(session: Session, company_id: int, after: date, until: date) -> dict[str, int]:
-    """Net amounts written off after ``after`` up to ``until``, per currency (undone write-offs
-    count back as negative applications on the day they were undone)."""
-    stmt = (
-        select(Application.currency, func.sum(Application.amount_minor))
-        .where(
-            Application.company_id == company_id,
-            Application.source_kind == "write_off",
-            Application.applied_on > after,
-            Application.applied_on <= until,
-        )
-        .group_by(Application.currency)
-    )
-    return {row[0]: int(row[1]) for row in session.execute(stmt)}
 
 
 def payments_applied(
@@ -213,3 +179,136 @@ def payments_applied(
             "due_on": pl.Date,
         },
     )
+
+
+# --- what the portfolio snapshot reads (analytics.snapshot) ---
+
+ITEMS = {
+    "instalment_id": pl.Int64,
+    "invoice_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "due_on": pl.Date,
+    "issued_on": pl.Date,
+    "currency": pl.String,
+    "amount_minor": pl.Int64,
+    "salesperson": pl.String,
+}
+ENTRIES = {
+    "entry_id": pl.Int64,
+    "instalment_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "applied_on": pl.Date,
+    "currency": pl.String,
+    "amount_minor": pl.Int64,
+    "source_kind": pl.String,
+    "source_id": pl.Int64,
+}
+PEOPLE = {
+    "customer_id": pl.Int64,
+    "customer": pl.String,
+    "name": pl.String,
+    "parent_id": pl.Int64,
+    "industry": pl.String,
+    "region": pl.String,
+    "customer_salesperson": pl.String,
+    "revision": pl.Int64,
+}
+DISPUTES = {
+    "invoice_id": pl.Int64,
+    "customer_id": pl.Int64,
+    "amount_minor": pl.Int64,
+    "opened_on": pl.Date,
+    "resolved_on": pl.Date,
+}
+
+
+def items_after(session: Session, company_id: int, after_id: int) -> pl.DataFrame:
+    """Instalments with ids above ``after_id``, with their invoice's issue date and salesperson."""
+    stmt = (
+        select(
+            Instalment.id,
+            Instalment.invoice_id,
+            Instalment.customer_id,
+            Instalment.due_on,
+            Invoice.issued_on,
+            Instalment.currency,
+            Instalment.amount_minor,
+            Invoice.salesperson,
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(Instalment.company_id == company_id, Instalment.id > after_id)
+    )
+    return read_frame(session, stmt, ITEMS)
+
+
+def entries_after(session: Session, company_id: int, after_id: int) -> pl.DataFrame:
+    """Applications (money applied, or undone when negative) with ids above ``after_id``."""
+    stmt = select(
+        Application.id,
+        Application.instalment_id,
+        Application.customer_id,
+        Application.applied_on,
+        Application.currency,
+        Application.amount_minor,
+        Application.source_kind,
+        Application.source_id,
+    ).where(Application.company_id == company_id, Application.id > after_id)
+    return read_frame(session, stmt, ENTRIES)
+
+
+def people_after(session: Session, company_id: int, revision: int) -> pl.DataFrame:
+    """Customers created or changed at revisions above ``revision``."""
+    stmt = select(
+        Customer.id,
+        Customer.code,
+        Customer.name,
+        Customer.parent_id,
+        Customer.industry,
+        Customer.region,
+        Customer.salesperson,
+        Customer.revision,
+    ).where(Customer.company_id == company_id, Customer.revision > revision)
+    return read_frame(session, stmt, PEOPLE)
+
+
+def all_disputes(session: Session, company_id: int) -> pl.DataFrame:
+    stmt = select(
+        Dispute.invoice_id,
+        Dispute.customer_id,
+        Dispute.amount_minor,
+        Dispute.opened_on,
+        Dispute.resolved_on,
+    ).where(Dispute.company_id == company_id)
+    return read_frame(session, stmt, DISPUTES)
+
+
+def company_created(session: Session, company_id: int) -> str | None:
+    """When the company was created (a snapshot of another database's company is not ours)."""
+    created = session.scalar(select(Company.created_at).where(Company.id == company_id))
+    return None if created is None else created.isoformat()
+
+
+def in_progress(session: Session) -> tuple[list[int], datetime]:
+    """PostgreSQL, in a REPEATABLE READ transaction: its start, and the transactions in
+    progress in its snapshot (taken by this, its first statement)."""
+    started = session.execute(text("SELECT now()")).scalar_one()
+    xip = session.execute(text("SELECT pg_snapshot_xip(pg_current_snapshot())::text"))
+    return [int(x) for x in xip.scalars()], started
+
+
+def held_rows(
+    session: Session, company_id: int, instalment_id: int, entry_id: int
+) -> tuple[int | None, int | None]:
+    """The amounts of one instalment and one application (None where there is none): the
+    last rows a snapshot holds, looked up to tell a database restored or emptied since."""
+    item = session.scalar(
+        select(Instalment.amount_minor).where(
+            Instalment.company_id == company_id, Instalment.id == instalment_id
+        )
+    )
+    entry = session.scalar(
+        select(Application.amount_minor).where(
+            Application.company_id == company_id, Application.id == entry_id
+        )
+    )
+    return item, entry

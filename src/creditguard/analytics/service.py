@@ -19,6 +19,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
+from creditguard.analytics.snapshot import Snapshot, snapshot_for
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid
 from creditguard.core.money import Money
@@ -98,21 +99,28 @@ def aging(
 ) -> AgingReport:
     """Open receivables on ``as_of`` by ``by`` (customer, group, industry, region,
     salesperson, currency) and bucket, in the company's base currency; of one customer
-    only with ``customer_id`` (its own rows, read by index)."""
+    only with ``customer_id`` (its own rows, read by index). The whole portfolio comes from
+    the portfolio snapshot, refreshed first."""
     if by not in GROUPINGS:
         raise invalid(
             "by", by, "invalid", reason=", ".join(GROUPINGS), reason_zh=", ".join(GROUPINGS)
         )
     base = repo.base_currency(session, actor.company_id)
-    items = open_on(session, actor.company_id, as_of, customer_id)
-    people = repo.customers(session, actor.company_id, customer_id)
+    if customer_id is None:
+        snap = snapshot_for(session, actor.company_id)
+        items, people = open_in(snap, as_of), snap.customers()
+        disputed = snap.disputed(as_of)
+    else:
+        items = open_on(session, actor.company_id, as_of, customer_id)
+        people = repo.customers(session, actor.company_id, customer_id)
+        disputed = repo.disputed(session, actor.company_id, as_of, customer_id)
     items = items.join(people, on="customer_id", how="left").with_columns(
         salesperson=pl.coalesce("salesperson", "customer_salesperson"),
         bucket=bucket_expr(buckets, as_of),
     )
     items = items.with_columns(key=pl.col(by).fill_null("—"))
     cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
-    disputes = _disputed_per_key(session, actor.company_id, as_of, items, customer_id)
+    disputes = _disputed_per_key(items, disputed)
     rates = {
         c: reference.rate(session, c, base, as_of).rate
         for c in cells["currency"].unique().to_list()
@@ -155,6 +163,15 @@ def open_on(
     return items
 
 
+def open_in(snap: Snapshot, as_of: date) -> pl.DataFrame:
+    """As :func:`open_on`, from the portfolio snapshot."""
+    items = snap.open_on(as_of)
+    dead = dead_invoices(snap.reversals, as_of)
+    if dead:
+        items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
+    return items
+
+
 def dead_invoices(links: list[tuple[int, str, int, date]], as_of: date) -> set[int]:
     """Invoices reversed on ``as_of``: an odd number of links of their reversal chain in effect.
 
@@ -185,12 +202,9 @@ def bucket_expr(buckets: Buckets, as_of: date) -> pl.Expr:
     return expr
 
 
-def _disputed_per_key(
-    session: Session, company_id: int, as_of: date, items: pl.DataFrame, customer_id: int | None
-) -> pl.DataFrame:
+def _disputed_per_key(items: pl.DataFrame, disputes: pl.DataFrame) -> pl.DataFrame:
     """Disputed amounts per group key and currency, each invoice's capped at what it had open."""
     per_invoice = items.group_by("invoice_id", "key", "currency").agg(pl.col("open_minor").sum())
-    disputes = repo.disputed(session, company_id, as_of, customer_id)
     held = per_invoice.join(disputes, on="invoice_id", how="inner")
     held = held.with_columns(pl.min_horizontal("open_minor", "disputed_minor").alias("held"))
     return held.group_by("key", "currency").agg(pl.col("held").sum())

@@ -369,3 +369,36 @@ def _stored(frame: pl.DataFrame, *, postgres: bool) -> list[pl.Expr]:
         elif dtype == pl.Decimal:
             exprs.append(column.cast(pl.String))
     return exprs
+
+
+def read_frame(session: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    """The rows of ``stmt`` as a frame of ``schema`` (integers, dates, text), read in bulk:
+    COPY ... TO STDOUT on PostgreSQL (in the session's transaction, so in its snapshot), the
+    driver's cursor on SQLite; never one Python object per value through the ORM."""
+    names = list(schema)
+    text_schema = {n: (pl.String if t == pl.Date else t) for n, t in schema.items()}
+    dialect = session.get_bind().dialect
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    if dialect.name == "postgresql":
+        buffer = bytearray()
+        with (
+            _raw(session).cursor() as cursor,
+            cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)") as copy,
+        ):
+            for block in copy:
+                buffer += block
+        frame = (
+            pl.read_csv(bytes(buffer), has_header=False, new_columns=names, schema=text_schema)
+            if buffer
+            else pl.DataFrame(schema=text_schema)
+        )
+    else:
+        cursor = _raw(session).cursor()
+        cursor.execute(str(compiled))
+        parts = []
+        while rows := cursor.fetchmany(200_000):
+            parts.append(pl.DataFrame(rows, schema=text_schema, orient="row"))
+        cursor.close()
+        frame = pl.concat(parts) if parts else pl.DataFrame(schema=text_schema)
+    dates = [n for n, t in schema.items() if t == pl.Date]
+    return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d") for d in dates) if dates else frame

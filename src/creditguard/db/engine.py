@@ -40,6 +40,18 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes its transaction id before it draws any id from a sequence, so a
+        # reader that sees it in progress (pg_current_snapshot) knows its rows will carry ids
+        # above what that reader's previous snapshot held (see analytics.snapshot).
+        options = connection.get_execution_options()
+        if options.get(READONLY, False) or options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        connection.exec_driver_sql("SELECT pg_current_xact_id()")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -54,7 +66,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A ping per checkout doubles the round trips of a short request; recycle instead, and let
     # a dropped connection surface as a retryable error.
     kwargs.setdefault("pool_recycle", 1800)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _configure_postgresql(engine)
+    return engine
 
 
 class Database:

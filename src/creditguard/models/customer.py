@@ -12,10 +12,17 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    column,
+    func,
+    select,
+    table,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from creditguard.models.base import Base, BigId, TenantMixin
+
+_revisions = table("customers", column("revision", BigInteger))
+_NEXT_REVISION = select(func.coalesce(func.max(_revisions.c.revision), 0) + 1).scalar_subquery()
 
 
 class Customer(TenantMixin, Base):
@@ -39,6 +46,11 @@ class Customer(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Larger than every revision before it, on every insert and update (the portfolio snapshot
+    # reads the customers changed since its last refresh by it; ties are fine).
+    revision: Mapped[int] = mapped_column(
+        BigInteger, default=_NEXT_REVISION, onupdate=_NEXT_REVISION, index=True
+    )
 
 
 class Contact(TenantMixin, Base):

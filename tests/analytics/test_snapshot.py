@@ -1,0 +1,166 @@
+"""The portfolio snapshot: refreshed incrementally it holds exactly what a new one read whole
+does, on disk as in memory, and no transaction committing out of id order is lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditguard.analytics import repository as repo
+from creditguard.analytics import snapshot as snapshots
+from creditguard.analytics.snapshot import Snapshot
+from creditguard.core.permissions import Actor
+from creditguard.customers import service as customers
+from creditguard.customers.schemas import CustomerUpdate
+from creditguard.db import Database
+from creditguard.ledger import service as ledger
+from creditguard.ledger.schemas import InvoiceIn, ReversalIn
+from creditguard.models import Customer, Invoice
+from tests import builders as b
+from tests.analytics.test_aging import random_ledger
+
+
+def frames(snap: Snapshot) -> dict[str, pl.DataFrame]:
+    return {
+        "items": snap.items.sort("instalment_id"),
+        "entries": snap.entries.sort("entry_id"),
+        "people": snap.people.sort("customer_id"),
+        "disputes": snap.disputes.sort("invoice_id", "opened_on"),
+    }
+
+
+def assert_same(found: Snapshot, expected: Snapshot) -> None:
+    mine, theirs = frames(found), frames(expected)
+    for name in mine:
+        assert mine[name].equals(theirs[name]), name
+    assert sorted(found.reversals) == sorted(expected.reversals)
+    assert found.marks == expected.marks
+
+
+def more_business(db: Database, actor: Actor) -> None:
+    """New invoices and payments, a reversal, and a customer moved to another industry."""
+    b.invoice(db, actor, ref="N1", customer="C1", amount="700.00", issued_on=date(2026, 11, 2))
+    b.invoice(db, actor, ref="N2", customer="C3", amount="80.00", issued_on=date(2026, 11, 3))
+    b.payment(
+        db, actor, ref="NP", customer="C1", amount="300.00", received_on=date(2026, 11, 5),
+        to={"N1": "300.00"},
+    )  # fmt: skip
+    with db.write() as session:
+        target = session.scalar(select(Invoice.id).where(Invoice.external_ref == "N2"))
+        assert target is not None
+        undo = ReversalIn(
+            target_kind="invoice", target_id=target, reversed_on=date(2026, 11, 6), reason="错开"
+        )
+        ledger.reverse(session, actor, undo, b.clock())
+        c2 = session.scalar(select(Customer.id).where(Customer.code == "C2"))
+        assert c2 is not None
+        customers.update(session, actor, c2, CustomerUpdate(industry="textiles"), b.clock())
+
+
+def test_an_incremental_refresh_holds_what_a_whole_read_does(db: Database) -> None:
+    actor = random_ledger(db, 7)
+    kept = Snapshot(actor.company_id, None)
+    first = kept.refresh(db.engine)
+    more_business(db, actor)
+    second = kept.refresh(db.engine)
+    whole = Snapshot(actor.company_id, None)
+    whole.refresh(db.engine)
+    assert_same(kept, whole)
+    # The second refresh read the new rows only: 2 instalments, 1 application, 1 customer.
+    assert (second.items, second.entries, second.customers, second.reread) == (2, 1, 1, False)
+    assert first.items == whole.items.height - 2
+    assert kept.people.filter(pl.col("customer") == "C2")["industry"].to_list() == ["textiles"]
+    # Nothing new: nothing read.
+    assert kept.refresh(db.engine) == snapshots.Refreshed(0, 0, 0, False)
+
+
+def test_on_disk_parts_load_and_compact(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actor = random_ledger(db, 3)
+    folder = tmp_path / "snap"
+    Snapshot(actor.company_id, folder).refresh(db.engine)
+    b.invoice(db, actor, ref="N1", customer="C1", amount="700.00", issued_on=date(2026, 11, 2))
+    again = Snapshot(actor.company_id, folder)  # a new process: loads the parts, reads the rest
+    assert again.refresh(db.engine) == snapshots.Refreshed(1, 0, 0, False)
+    assert sorted(p.name for p in folder.glob("items-*")) == [
+        "items-000001.parquet",
+        "items-000002.parquet",
+    ]
+    monkeypatch.setattr(snapshots, "COMPACT_AFTER", 2)
+    b.invoice(db, actor, ref="N2", customer="C2", amount="90.00", issued_on=date(2026, 11, 3))
+    again.refresh(db.engine)
+    assert sorted(p.name for p in folder.glob("*-*.parquet")) == [
+        "entries-000003.parquet",
+        "items-000003.parquet",
+    ]
+    loaded = Snapshot(actor.company_id, folder)
+    loaded.refresh(db.engine)
+    whole = Snapshot(actor.company_id, None)
+    whole.refresh(db.engine)
+    assert_same(loaded, whole)
+    assert_same(again, whole)
+
+
+def test_an_emptied_database_is_read_again(db: Database) -> None:
+    actor = random_ledger(db, 5)
+    snap = Snapshot(actor.company_id, None)
+    snap.refresh(db.engine)
+    with db.write() as session:  # an unrelated change: the snapshot stays
+        c1 = session.scalar(select(Customer.id).where(Customer.code == "C1"))
+        assert c1 is not None
+        customers.update(session, actor, c1, CustomerUpdate(region="Jiangsu"), b.clock())
+    assert snap.refresh(db.engine).items == 0
+    snapshots.forget()
+    from tests.conftest import _clean
+
+    _clean(db)  # the same company id and creation time, other rows
+    actor = b.company(db)
+    b.customer(db, actor, code="C9")
+    b.invoice(db, actor, ref="X1", customer="C9", amount="5.00", issued_on=date(2026, 11, 1))
+    snap.refresh(db.engine)
+    assert snap.items["amount_minor"].to_list() == [500]
+
+
+def write_invoice(session: Session, actor: Actor, ref: str, customer: str) -> None:
+    data = InvoiceIn(
+        external_ref=ref,
+        customer_ref=customer,
+        issued_on=date(2026, 11, 1),
+        currency="CNY",
+        amount="10.00",
+    )
+    ledger.post_invoices(session, actor, [data], b.clock())
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_transaction_committing_out_of_id_order_is_not_lost(
+    db: Database, broken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: ids are committed in order")
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    b.customer(db, actor, code="C2")
+    if broken:  # a refresh that ignores transactions in progress: must lose the slow one's row
+        monkeypatch.setattr(repo, "in_progress", lambda _s: ([], datetime.now(UTC)))
+    snap = Snapshot(actor.company_id, None)
+    with db.write() as slow:
+        write_invoice(slow, actor, "SLOW", "C1")  # draws the lower ids, commits last
+        with db.write() as fast:
+            write_invoice(fast, actor, "FAST", "C2")
+        early = snap.refresh(db.engine)
+        assert (early.items, len(snap.pending)) == (1, 0 if broken else 1)
+    late = snap.refresh(db.engine)
+    refs = sorted(snap.items["invoice_id"].to_list())
+    with db.read() as session:
+        ids = sorted(session.scalars(select(Invoice.id)))
+    if broken:
+        assert (late.items, len(refs)) == (0, 1)
+        return
+    assert (late.items, late.reread, refs, snap.pending) == (1, True, ids, {})
