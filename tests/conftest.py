@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from creditguard.db.migrate import upgrade
 from creditguard.models import Base
 from creditguard.reference.service import seed_ecb_rates
 
+# Portfolio snapshots of this run (the API and the CLI keep them on disk) stay out of the tree.
+os.environ["CREDITGUARD_SNAPSHOT_DIR"] = tempfile.mkdtemp(prefix="cg-snapshots-")
 PG_URL = os.environ.get("CREDITGUARD_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("CREDITGUARD_REQUIRE_POSTGRES") == "1"
 TEST_CURRENCIES = frozenset({"USD", "CNY", "JPY", "GBP", "HKD"})

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
         le=300,
         description="How long a checked credential is remembered in the process (0: never).",
     )
+    snapshot_dir: str = Field(
+        "var/snapshots",
+        description="Where portfolio snapshots (Parquet) are kept between runs; empty: in memory.",
+    )
     idempotency_stale_seconds: int = Field(
         60, ge=1, description="After this, an unfinished Idempotency-Key may be claimed again."
     )

@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.snapshot import Snapshot, snapshot_for
+from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid
 from creditguard.core.money import Money
@@ -163,7 +163,7 @@ def open_on(
     return items
 
 
-def open_in(snap: Snapshot, as_of: date) -> pl.DataFrame:
+def open_in(snap: View, as_of: date) -> pl.DataFrame:
     """As :func:`open_on`, from the portfolio snapshot."""
     items = snap.open_on(as_of)
     dead = dead_invoices(snap.reversals, as_of)

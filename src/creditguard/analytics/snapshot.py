@@ -264,7 +264,21 @@ class Snapshot:
         assert self.directory is not None
         return self.directory / f"{kind}-{number:06d}.parquet"
 
-    # --- what the reports read ---
+    def view(self) -> View:
+        """The frames as they stand, together (a refresh running meanwhile replaces them)."""
+        with self._lock:
+            return View(self.items, self.entries, self.people, self.disputes, self.reversals)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One consistent state of a snapshot: what the reports read."""
+
+    items: pl.DataFrame
+    entries: pl.DataFrame
+    people: pl.DataFrame
+    disputes: pl.DataFrame
+    reversals: list[tuple[int, str, int, date]]
 
     def open_on(self, as_of: date) -> pl.DataFrame:
         """Instalments of invoices issued by ``as_of`` with what was open on them that day
@@ -343,7 +357,7 @@ def keep_on_disk(directory: Path | None) -> None:
     _DIRECTORY[0] = directory
 
 
-def snapshot_for(session: Session, company_id: int) -> Snapshot:
+def snapshot_for(session: Session, company_id: int) -> View:
     """This process's snapshot of the company in ``session``'s database, refreshed now."""
     engine = session.get_bind()
     assert isinstance(engine, Engine)
@@ -355,7 +369,7 @@ def snapshot_for(session: Session, company_id: int) -> Snapshot:
             folder = None if base is None else base / _folder(url) / str(company_id)
             snapshot = _SNAPSHOTS[(url, company_id)] = Snapshot(company_id, folder)
     snapshot.refresh(engine)
-    return snapshot
+    return snapshot.view()
 
 
 def _folder(url: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 
 from creditguard import __version__
+from creditguard.analytics import snapshot as snapshots
 from creditguard.api import errors, problems
 from creditguard.api.deps import CredentialCache
 from creditguard.api.routes import (
@@ -49,6 +51,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
+    snapshots.keep_on_disk(Path(settings.snapshot_dir) if settings.snapshot_dir else None)
     app.state.clock = clock or SystemClock()
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from creditguard.analytics import snapshot as snapshots
 from creditguard.config import get_settings
 from creditguard.core.errors import DomainError, InvalidInput, Problem, invalid
 from creditguard.core.money import Money
@@ -190,6 +191,8 @@ def opened(url: str, *, must_exist: bool = True) -> Iterator[Database]:
             reason_zh=say("no_database", "zh-CN"),
         )
     db = Database(url)
+    folder = get_settings().snapshot_dir
+    snapshots.keep_on_disk(Path(folder) if folder else None)
     try:
         yield db
     finally:
