@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
@@ -151,11 +151,13 @@ def test_a_transaction_committing_out_of_id_order_is_not_lost(
         monkeypatch.setattr(repo, "in_progress", lambda _s: ([], datetime.now(UTC)))
     snap = Snapshot(actor.company_id, None)
     with db.write() as slow:
+        xid = int(slow.execute(text("SELECT pg_current_xact_id()::text")).scalar_one())
         write_invoice(slow, actor, "SLOW", "C1")  # draws the lower ids, commits last
         with db.write() as fast:
             write_invoice(fast, actor, "FAST", "C2")
         early = snap.refresh(db.engine)
-        assert (early.items, len(snap.pending)) == (1, 0 if broken else 1)
+        # (other databases' transactions on the server are in progress too, now and then)
+        assert (early.items, xid in snap.pending) == (1, not broken)
     late = snap.refresh(db.engine)
     refs = sorted(snap.items["invoice_id"].to_list())
     with db.read() as session:
@@ -163,4 +165,4 @@ def test_a_transaction_committing_out_of_id_order_is_not_lost(
     if broken:
         assert (late.items, len(refs)) == (0, 1)
         return
-    assert (late.items, late.reread, refs, snap.pending) == (1, True, ids, {})
+    assert (late.items, late.reread, refs, xid in snap.pending) == (1, True, ids, False)
