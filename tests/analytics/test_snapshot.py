@@ -3,7 +3,7 @@ does, on disk as in memory, and no transaction committing out of id order is los
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -148,7 +148,7 @@ def test_a_transaction_committing_out_of_id_order_is_not_lost(
     b.customer(db, actor, code="C1")
     b.customer(db, actor, code="C2")
     if broken:  # a refresh that ignores transactions in progress: must lose the slow one's row
-        monkeypatch.setattr(repo, "in_progress", lambda _s: ([], datetime.now(UTC)))
+        monkeypatch.setattr(repo, "in_progress", lambda _s: [])
     snap = Snapshot(actor.company_id, None)
     with db.write() as slow:
         xid = int(slow.execute(text("SELECT pg_current_xact_id()::text")).scalar_one())

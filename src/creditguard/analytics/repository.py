@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import polars as pl
 from sqlalchemy import and_, func, or_, select, text
@@ -66,7 +64,7 @@ def open_items(
     )
     if customer_id is not None:
         stmt = stmt.where(Instalment.customer_id == customer_id)
-    return _frame(session, stmt, OPEN_ITEMS)
+    return read_frame(session, stmt, OPEN_ITEMS)
 
 
 def reversals(
@@ -97,7 +95,7 @@ def disputed(
     )
     if customer_id is not None:
         stmt = stmt.where(Dispute.customer_id == customer_id)
-    return _frame(session, stmt, {"invoice_id": pl.Int64, "disputed_minor": pl.Int64})
+    return read_frame(session, stmt, {"invoice_id": pl.Int64, "disputed_minor": pl.Int64})
 
 
 def customers(session: Session, company_id: int, customer_id: int | None = None) -> pl.DataFrame:
@@ -119,7 +117,7 @@ def customers(session: Session, company_id: int, customer_id: int | None = None)
     )
     if customer_id is not None:
         stmt = stmt.where(Customer.id == customer_id)
-    return _frame(session, stmt, CUSTOMERS)
+    return read_frame(session, stmt, CUSTOMERS)
 
 
 CUSTOMERS = {
@@ -131,10 +129,6 @@ CUSTOMERS = {
     "region": pl.String,
     "customer_salesperson": pl.String,
 }
-
-
-def _frame(session: Session, stmt: Any, schema: Mapping[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame(session.execute(stmt).all(), schema=schema, orient="row")
 
 
 def base_currency(session: Session, company_id: int) -> str:
@@ -166,7 +160,7 @@ def payments_applied(
     )
     if customer_ids is not None:
         stmt = stmt.where(Application.customer_id.in_(customer_ids))
-    return _frame(
+    return read_frame(
         session,
         stmt,
         {
@@ -288,12 +282,11 @@ def company_created(session: Session, company_id: int) -> str | None:
     return None if created is None else created.isoformat()
 
 
-def in_progress(session: Session) -> tuple[list[int], datetime]:
-    """PostgreSQL, in a REPEATABLE READ transaction: its start, and the transactions in
-    progress in its snapshot (taken by this, its first statement)."""
-    started = session.execute(text("SELECT now()")).scalar_one()
+def in_progress(session: Session) -> list[int]:
+    """PostgreSQL, in a REPEATABLE READ transaction: the transactions in progress in its
+    snapshot (taken by this, its first statement)."""
     xip = session.execute(text("SELECT pg_snapshot_xip(pg_current_snapshot())::text"))
-    return [int(x) for x in xip.scalars()], started
+    return [int(x) for x in xip.scalars()]
 
 
 def held_rows(

@@ -145,7 +145,7 @@ class Snapshot:
         if postgres:
             options["isolation_level"] = "REPEATABLE READ"
         with Session(engine.execution_options(**options)) as session, session.begin():
-            running = set(repo.in_progress(session)[0]) if postgres else set()
+            running = set(repo.in_progress(session)) if postgres else set()
             created = repo.company_created(session, manifest.company_id)
             held = repo.held_rows(
                 session, manifest.company_id, manifest.marks.items, manifest.marks.entries
