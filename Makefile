@@ -8,7 +8,7 @@ DEMO_DB ?= var/demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test gates pytest venv clean bench format
+.PHONY: demo test gates pytest venv sysdeps clean bench format
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,20 +18,44 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## The suite also runs the Spark metrics (extra `spark`, Java 17) and reads PostgreSQL from
+## Spark over JDBC (Debian's libpostgresql-jdbc-java); installed here when missing.
+TEST_STAMP := $(VENV)/.installed-spark
+JDBC_JAR := /usr/share/java/postgresql.jar
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	@touch $(TEST_STAMP)
+
+sysdeps:
+	@missing=""; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	test -f $(JDBC_JAR) || missing="$$missing libpostgresql-jdbc-java"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then \
+	    echo "notice: cannot install$$missing (not root, no sudo): the Spark tests will be skipped"; \
+	  else \
+	    $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null \
+	    || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends $$missing >/dev/null; } \
+	    || echo "notice: apt-get could not install$$missing: the Spark tests will be skipped"; \
+	  fi; \
+	fi
+
 ## make demo: virtual environment, a fresh SQLite database with a synthetic portfolio, the server.
 demo: $(STAMP)
 	$(BIN)/creditguard demo --database-url sqlite:///$(DEMO_DB) --host $(HOST) --port $(PORT)
 
 ## make test: every gate, then the whole suite (PostgreSQL too when CREDITGUARD_TEST_DATABASE_URL is set).
-test: $(STAMP) gates pytest
+test: $(TEST_STAMP) sysdeps gates pytest
 
-gates: $(STAMP)
+gates: $(TEST_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-pytest: $(STAMP)
+pytest: $(TEST_STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
 format: $(STAMP)

@@ -18,7 +18,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.service import aging, dead_invoices, open_in, to_base
+from creditguard.analytics.service import AgingReport, aging, dead_invoices, open_in, to_base
 from creditguard.analytics.snapshot import snapshot_for
 from creditguard.core import kpis as formula
 from creditguard.core.aging import Buckets
@@ -80,61 +80,93 @@ class Kpis:
         } | {k: None if v is None else str(v) for k, v in self.figures().items()}
 
 
+@dataclass(frozen=True, slots=True)
+class KpiSums:
+    """What the KPIs of a date are made of, per original currency, however computed (Polars
+    over the snapshot here, Ibis on Spark in ``analytics.spark``)."""
+
+    closing: dict[str, int]  # open on the date
+    current: dict[str, int]  # of it, not yet due
+    opening: dict[str, int]  # open on the period's eve
+    sales: dict[str, int]  # issued in the period (invoices still live on the date)
+    written_off: dict[str, int]  # net, in the period
+    monthly: list[tuple[dict[str, int], int]]  # sales and days of 12 months back, newest first
+    groups: list[tuple[str, str, int]]  # (group, currency, open on the date)
+
+
 def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis:
     """The KPIs of the ``days`` days ending on ``as_of``."""
-    if not 1 <= days <= MAX_PERIOD_DAYS:
-        raise invalid("days", days, "out_of_range", low=1, high=MAX_PERIOD_DAYS)
+    check_days(days)
     company = actor.company_id
-    base = repo.base_currency(session, company)
     start = as_of - timedelta(days=days)
     snap = snapshot_for(session, company)
     closing, opening = open_in(snap, as_of), open_in(snap, start)
-    year = _months_back(as_of, 12)
+    year = months_back(as_of, 12)
     sales = snap.issued(min(start, year[-1][0]), as_of)
     dead = dead_invoices(snap.reversals, as_of)
     if dead:
         sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
-    currencies = set(closing["currency"].unique()) | set(opening["currency"].unique())
-    currencies |= set(sales["currency"].unique())
-    off = snap.written_off(start, as_of)
-    rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies | set(off)}
-
-    def base_of(per_currency: Mapping[str, int]) -> int:
-        return sum(to_base(v, c, base, rates[c]) for c, v in per_currency.items())
-
-    current = closing.filter(pl.col("due_on") >= as_of)
     people = snap.customers().select("customer_id", "group")
     by_group = (
         closing.join(people, on="customer_id", how="left")
         .group_by("group", "currency")
         .agg(pl.col("open_minor").sum())
     )
-    groups: dict[str, int] = defaultdict(int)
-    for key, currency, minor in by_group.iter_rows():
-        groups[key] += to_base(minor, currency, base, rates[currency])
-    monthly = [
-        (
-            base_of(
+    sums = KpiSums(
+        closing=_sums(closing),
+        current=_sums(closing.filter(pl.col("due_on") >= as_of)),
+        opening=_sums(opening),
+        sales=_sums(sales.filter(pl.col("issued_on") > start), "amount_minor"),
+        written_off=snap.written_off(start, as_of),
+        monthly=[
+            (
                 _sums(
                     sales.filter(pl.col("issued_on").is_between(low, high, closed="right")),
                     "amount_minor",
-                )
-            ),
-            (high - low).days,
-        )
-        for low, high in year
-    ]
-    ar = base_of(_sums(closing))
+                ),
+                (high - low).days,
+            )
+            for low, high in year
+        ],
+        groups=[(g, c, int(m)) for g, c, m in by_group.iter_rows()],
+    )
+    return kpis_of(session, actor, as_of, days, sums)
+
+
+def check_days(days: int) -> None:
+    if not 1 <= days <= MAX_PERIOD_DAYS:
+        raise invalid("days", days, "out_of_range", low=1, high=MAX_PERIOD_DAYS)
+
+
+def kpis_of(session: Session, actor: Actor, as_of: date, days: int, sums: KpiSums) -> Kpis:
+    """The KPIs from their sums: each currency's sums converted to the base currency at the
+    rates of ``as_of`` (one rate per currency for every figure, so the ratios compare like with
+    like), then the formulas of ``core.kpis``."""
+    base = repo.base_currency(session, actor.company_id)
+    currencies = set(sums.closing) | set(sums.opening) | set(sums.sales) | set(sums.written_off)
+    currencies |= {c for per_month, _ in sums.monthly for c in per_month}
+    currencies |= {c for _, c, _ in sums.groups}
+    rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies}
+
+    def base_of(per_currency: Mapping[str, int]) -> int:
+        return sum(to_base(v, c, base, rates[c]) for c, v in per_currency.items())
+
+    groups: dict[str, int] = defaultdict(int)
+    for key, currency, minor in sums.groups:
+        groups[key] += to_base(minor, currency, base, rates[currency])
+    ar = base_of(sums.closing)
     return Kpis(
         as_of=as_of,
         days=days,
         currency=base,
         ar=ar,
-        current_ar=base_of(_sums(current)),
-        opening_ar=base_of(_sums(opening)),
-        sales=base_of(_sums(sales.filter(pl.col("issued_on") > start), "amount_minor")),
-        written_off=base_of(off),
-        dso_count_back=formula.count_back_dso(ar, monthly),
+        current_ar=base_of(sums.current),
+        opening_ar=base_of(sums.opening),
+        sales=base_of(sums.sales),
+        written_off=base_of(sums.written_off),
+        dso_count_back=formula.count_back_dso(
+            ar, [(base_of(per_month), length) for per_month, length in sums.monthly]
+        ),
         groups=tuple(sorted(groups.values(), reverse=True)),
     )
 
@@ -172,9 +204,12 @@ def concentration(
     session: Session, actor: Actor, as_of: date, *, by: str = "group"
 ) -> Concentration:
     """Open AR on ``as_of`` per ``by`` (group by default: a group's members are one risk)."""
-    report = aging(session, actor, as_of, by=by, buckets=Buckets())
+    return concentration_of(aging(session, actor, as_of, by=by, buckets=Buckets()))
+
+
+def concentration_of(report: AgingReport) -> Concentration:
     rows = sorted(((r.key, r.total) for r in report.rows), key=lambda kv: (-kv[1], kv[0]))
-    return Concentration(as_of, by, report.currency, rows)
+    return Concentration(report.as_of, report.by, report.currency, rows)
 
 
 def text_or_none(value: Decimal | None) -> str | None:
@@ -184,13 +219,16 @@ def text_or_none(value: Decimal | None) -> str | None:
 def kpi_series(session: Session, actor: Actor, last: date, months: int = 12) -> list[Kpis]:
     """Month by month, oldest first: the KPIs of each calendar month ending on or before
     ``last`` (the last one may be the month to date)."""
+    return [kpis(session, actor, end, days=days) for end, days in month_ends(last, months)]
+
+
+def month_ends(last: date, months: int) -> list[tuple[date, int]]:
+    """The last day and length of each of ``months`` calendar months ending on or before
+    ``last`` (the last one to date), oldest first."""
     if not 1 <= months <= 60:
         raise invalid("months", months, "out_of_range", low=1, high=60)
     ends = [last, *(first - timedelta(days=1) for first in _month_starts(last, months - 1))]
-    return [
-        kpis(session, actor, end, days=(end - end.replace(day=1)).days + 1)
-        for end in reversed(ends)
-    ]
+    return [(end, (end - end.replace(day=1)).days + 1) for end in reversed(ends)]
 
 
 def _month_starts(last: date, count: int) -> list[date]:
@@ -202,7 +240,7 @@ def _month_starts(last: date, count: int) -> list[date]:
     return starts
 
 
-def _months_back(as_of: date, count: int) -> list[tuple[date, date]]:
+def months_back(as_of: date, count: int) -> list[tuple[date, date]]:
     """(after, until] windows of one calendar month each, ending on ``as_of``, newest first."""
     windows: list[tuple[date, date]] = []
     high = as_of
@@ -222,4 +260,5 @@ def months_before(day: date, count: int) -> date:
 
 
 def _sums(frame: pl.DataFrame, column: str = "open_minor") -> dict[str, int]:
-    return {c: int(v) for c, v in frame.group_by("currency").agg(pl.col(column).sum()).iter_rows()}
+    sums = frame.group_by("currency").agg(pl.col(column).sum())
+    return {c: int(v) for c, v in sums.iter_rows() if v}

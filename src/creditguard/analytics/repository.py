@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from creditguard.db.bulk import read_frame
@@ -218,9 +219,15 @@ DISPUTES = {
 
 def items_after(session: Session, company_id: int, after_id: int) -> pl.DataFrame:
     """Instalments with ids above ``after_id``, with their invoice's issue date and salesperson."""
+    return read_frame(session, items_stmt(company_id, after_id), ITEMS)
+
+
+def items_stmt(
+    company_id: int, after_id: int = 0, upto: int | None = None
+) -> Select[*tuple[Any, ...]]:
     stmt = (
         select(
-            Instalment.id,
+            Instalment.id.label("instalment_id"),
             Instalment.invoice_id,
             Instalment.customer_id,
             Instalment.due_on,
@@ -232,13 +239,19 @@ def items_after(session: Session, company_id: int, after_id: int) -> pl.DataFram
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .where(Instalment.company_id == company_id, Instalment.id > after_id)
     )
-    return read_frame(session, stmt, ITEMS)
+    return stmt if upto is None else stmt.where(Instalment.id <= upto)
 
 
 def entries_after(session: Session, company_id: int, after_id: int) -> pl.DataFrame:
     """Applications (money applied, or undone when negative) with ids above ``after_id``."""
+    return read_frame(session, entries_stmt(company_id, after_id), ENTRIES)
+
+
+def entries_stmt(
+    company_id: int, after_id: int = 0, upto: int | None = None
+) -> Select[*tuple[Any, ...]]:
     stmt = select(
-        Application.id,
+        Application.id.label("entry_id"),
         Application.instalment_id,
         Application.customer_id,
         Application.applied_on,
@@ -247,33 +260,54 @@ def entries_after(session: Session, company_id: int, after_id: int) -> pl.DataFr
         Application.source_kind,
         Application.source_id,
     ).where(Application.company_id == company_id, Application.id > after_id)
-    return read_frame(session, stmt, ENTRIES)
+    return stmt if upto is None else stmt.where(Application.id <= upto)
 
 
 def people_after(session: Session, company_id: int, revision: int) -> pl.DataFrame:
     """Customers created or changed at revisions above ``revision``."""
-    stmt = select(
-        Customer.id,
-        Customer.code,
+    return read_frame(session, people_stmt(company_id, revision), PEOPLE)
+
+
+def people_stmt(company_id: int, revision: int = 0) -> Select[*tuple[Any, ...]]:
+    return select(
+        Customer.id.label("customer_id"),
+        Customer.code.label("customer"),
         Customer.name,
         Customer.parent_id,
         Customer.industry,
         Customer.region,
-        Customer.salesperson,
+        Customer.salesperson.label("customer_salesperson"),
         Customer.revision,
     ).where(Customer.company_id == company_id, Customer.revision > revision)
-    return read_frame(session, stmt, PEOPLE)
 
 
 def all_disputes(session: Session, company_id: int) -> pl.DataFrame:
-    stmt = select(
+    return read_frame(session, disputes_stmt(company_id), DISPUTES)
+
+
+def disputes_stmt(company_id: int) -> Select[*tuple[Any, ...]]:
+    return select(
         Dispute.invoice_id,
         Dispute.customer_id,
         Dispute.amount_minor,
         Dispute.opened_on,
         Dispute.resolved_on,
     ).where(Dispute.company_id == company_id)
-    return read_frame(session, stmt, DISPUTES)
+
+
+def id_ranges(session: Session, company_id: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The lowest and highest instalment id, and application id, of the company (0, 0: none)."""
+    items = session.execute(
+        select(func.min(Instalment.id), func.max(Instalment.id)).where(
+            Instalment.company_id == company_id
+        )
+    ).one()
+    entries = session.execute(
+        select(func.min(Application.id), func.max(Application.id)).where(
+            Application.company_id == company_id
+        )
+    ).one()
+    return (items[0] or 0, items[1] or 0), (entries[0] or 0, entries[1] or 0)
 
 
 def company_created(session: Session, company_id: int) -> str | None:

@@ -101,10 +101,7 @@ def aging(
     salesperson, currency) and bucket, in the company's base currency; of one customer
     only with ``customer_id`` (its own rows, read by index). The whole portfolio comes from
     the portfolio snapshot, refreshed first."""
-    if by not in GROUPINGS:
-        raise invalid(
-            "by", by, "invalid", reason=", ".join(GROUPINGS), reason_zh=", ".join(GROUPINGS)
-        )
+    check_grouping(by)
     base = repo.base_currency(session, actor.company_id)
     if customer_id is None:
         snap = snapshot_for(session, actor.company_id)
@@ -121,9 +118,25 @@ def aging(
     items = items.with_columns(key=pl.col(by).fill_null("—"))
     cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
     disputes = _disputed_per_key(items, disputed)
+    return report_of(session, as_of, base, by, buckets, (cells, disputes))
+
+
+def report_of(
+    session: Session,
+    as_of: date,
+    base: str,
+    by: str,
+    buckets: Buckets,
+    sums: tuple[pl.DataFrame, pl.DataFrame],
+) -> AgingReport:
+    """The report from its sums in the original currencies, however they were computed:
+    ``sums`` are (key, currency, bucket, open_minor) and (key, currency, held), each cell
+    converted once to ``base`` at the rates of ``as_of``."""
+    cells, disputes = sums
     rates = {
         c: reference.rate(session, c, base, as_of).rate
-        for c in cells["currency"].unique().to_list()
+        for c in set(cells["currency"].unique().to_list())
+        | set(disputes["currency"].unique().to_list())
     }
     width = len(buckets.bounds())
     table: dict[str, list[int]] = defaultdict(lambda: [0] * width)
@@ -136,6 +149,13 @@ def aging(
         held[key_value] += to_base(minor, currency, base, rates[currency])
     rows = [AgingRow(k, tuple(v), held.get(k, 0)) for k, v in sorted(table.items())]
     return AgingReport(as_of, base, by, buckets, rows, {c: tuple(v) for c, v in original.items()})
+
+
+def check_grouping(by: str) -> None:
+    if by not in GROUPINGS:
+        raise invalid(
+            "by", by, "invalid", reason=", ".join(GROUPINGS), reason_zh=", ".join(GROUPINGS)
+        )
 
 
 def to_base(minor: int, currency: str, base: str, rate: Decimal) -> int:

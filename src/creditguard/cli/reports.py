@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,6 +31,7 @@ from creditguard.cli.common import (
 from creditguard.clock import SystemClock, business_today
 from creditguard.config import DEFAULT_DATABASE_URL
 from creditguard.core.aging import parse_buckets
+from creditguard.core.errors import invalid
 from creditguard.customers import service as customers
 
 report_app = typer.Typer(help="Portfolio reports.", no_args_is_help=True)
@@ -41,6 +44,25 @@ OutFile = Annotated[Path | None, typer.Option("--out", help="Write to FILE inste
 TextFormat = Annotated[
     Literal["table", "json", "csv"], typer.Option("--format", help="table, json or csv.")
 ]
+EngineOption = Annotated[
+    Literal["polars", "spark"],
+    typer.Option(
+        "--engine",
+        help="polars: the portfolio snapshot in this process (default). spark: Apache Spark "
+        "reads PostgreSQL over JDBC (extra 'spark'; batch runs on very large ledgers).",
+    ),
+]
+MasterOption = Annotated[
+    str,
+    typer.Option(
+        "--spark-master", help="With --engine spark: local[N], or a cluster (spark://host:7077)."
+    ),
+]
+JarOption = Annotated[
+    Path,
+    typer.Option("--jdbc-jar", help="With --engine spark: the PostgreSQL JDBC driver's jar."),
+]
+DEFAULT_JAR = Path("/usr/share/java/postgresql.jar")
 
 
 def _on(session: Session, company: str, as_of: str | None) -> tuple[Tenant, date]:
@@ -49,6 +71,42 @@ def _on(session: Session, company: str, as_of: str | None) -> tuple[Tenant, date
     if as_of:
         return owner, parse_date("as_of", as_of)
     return owner, business_today(SystemClock(), owner.timezone)
+
+
+@contextmanager
+def _spark(session: Session, owner: Tenant, engine: str, master: str, jar: Path) -> Iterator[Any]:
+    """The ledger as Spark reads it (``engine`` "spark"), or None (the Polars snapshot)."""
+    if engine != "spark":
+        yield None
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        raise invalid(
+            "engine",
+            engine,
+            "invalid",
+            reason="Spark reads PostgreSQL over JDBC; this database is not PostgreSQL",
+            reason_zh="Spark 通过 JDBC 读取 PostgreSQL；当前数据库不是 PostgreSQL",
+        )
+    if not jar.exists():
+        raise invalid(
+            "jdbc_jar",
+            str(jar),
+            "invalid",
+            reason="no such file (Debian: apt-get install libpostgresql-jdbc-java)",
+            reason_zh="文件不存在（Debian：apt-get install libpostgresql-jdbc-java）",
+        )
+    try:
+        from creditguard.analytics import spark  # the extra, only when asked for
+    except ImportError:
+        raise invalid(
+            "engine",
+            engine,
+            "invalid",
+            reason="install the extra: pip install 'creditguard[spark]'",
+            reason_zh="请先安装扩展：pip install 'creditguard[spark]'",
+        ) from None
+    with spark.running(master, [str(jar)]) as cluster:
+        yield spark.from_postgresql(cluster, session, owner.actor.company_id)
 
 
 def _emit(text: str, out_file: Path | None, *, as_csv: bool) -> None:
@@ -83,17 +141,29 @@ def aging(  # noqa: PLR0913 - the options are the interface
     customer: Annotated[
         str | None, typer.Option("--customer", help="Only this customer (code).")
     ] = None,
+    engine: EngineOption = "polars",
+    spark_master: MasterOption = "local[2]",
+    jdbc_jar: JarOption = DEFAULT_JAR,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
     """Open receivables by age on a date, in the base currency (rates of that date)."""
     edges = parse_buckets(buckets, basis)
+    if customer is not None and engine == "spark":
+        raise typer.BadParameter(
+            "--engine spark reports the whole portfolio, not one customer", param_hint="--engine"
+        )
     with opened(database_url) as db, db.read() as session:
         owner, on = _on(session, company, as_of)
         only = None
         if customer is not None:
             only = customers.get_by_code(session, owner.actor, customer, field="customer").id
-        report = analytics.aging(session, owner.actor, on, by=by, buckets=edges, customer_id=only)
+        with _spark(session, owner, engine, spark_master, jdbc_jar) as src:
+            report = (
+                analytics.aging(session, owner.actor, on, by=by, buckets=edges, customer_id=only)
+                if src is None
+                else src.aging(session, owner.actor, on, by=by, buckets=edges)
+            )
     if fmt == "table":
         if out_file is not None:
             fmt = "csv"
@@ -134,6 +204,9 @@ def kpis(  # noqa: PLR0913 - the options are the interface
     ] = 0,
     fmt: TextFormat = "table",
     out_file: OutFile = None,
+    engine: EngineOption = "polars",
+    spark_master: MasterOption = "local[2]",
+    jdbc_jar: JarOption = DEFAULT_JAR,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
@@ -141,11 +214,16 @@ def kpis(  # noqa: PLR0913 - the options are the interface
     ratios, top-10 share and HHI, on a date or month by month."""
     with opened(database_url) as db, db.read() as session:
         owner, on = _on(session, company, as_of)
-        sets = (
-            kpi_engine.kpi_series(session, owner.actor, on, monthly)
-            if monthly
-            else [kpi_engine.kpis(session, owner.actor, on, days=days)]
-        )
+        with _spark(session, owner, engine, spark_master, jdbc_jar) as src:
+            if src is None:
+                sets = (
+                    kpi_engine.kpi_series(session, owner.actor, on, monthly)
+                    if monthly
+                    else [kpi_engine.kpis(session, owner.actor, on, days=days)]
+                )
+            else:
+                periods = kpi_engine.month_ends(on, monthly) if monthly else [(on, days)]
+                sets = [src.kpis(session, owner.actor, end, days=n) for end, n in periods]
     records = [k.as_json() for k in sets]
     if fmt == "table" and out_file is None:
         _show_kpis(records, lang)
@@ -169,13 +247,22 @@ def concentration(  # noqa: PLR0913 - the options are the interface
     top: Annotated[int, typer.Option("--top", min=1, max=1000, help="How many to list.")] = 10,
     fmt: TextFormat = "table",
     out_file: OutFile = None,
+    engine: EngineOption = "polars",
+    spark_master: MasterOption = "local[2]",
+    jdbc_jar: JarOption = DEFAULT_JAR,
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
     """The largest shares of open receivables, the top-N share and the HHI."""
     with opened(database_url) as db, db.read() as session:
         owner, on = _on(session, company, as_of)
-        result = kpi_engine.concentration(session, owner.actor, on, by=by).as_json(top)
+        with _spark(session, owner, engine, spark_master, jdbc_jar) as src:
+            found = (
+                kpi_engine.concentration(session, owner.actor, on, by=by)
+                if src is None
+                else src.concentration(session, owner.actor, on, by=by)
+            )
+        result = found.as_json(top)
     if fmt == "table" and out_file is None:
         zh = lang.lower().startswith("zh")
         name = "集中度" if zh else "Concentration"
