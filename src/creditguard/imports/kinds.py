@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -441,6 +441,7 @@ def import_credit_notes(
     refs = [r.get("external_ref", "") for r in table.rows]
     existing = ledger.entries_by_ref(session, actor, "credit_note", [r for r in refs if r])
     codes = ledger.customer_codes(session, actor, [e.customer_id for e in existing.values()])
+    batch: list[tuple[CreditNoteIn, int]] = []
     for line, row in zip(table.lines, table.rows, strict=True):
         add_total(totals, row.get("currency", ""), row.get("amount", ""))
         ref = row.get("external_ref", "")
@@ -459,19 +460,23 @@ def import_credit_notes(
         values = compact(row)
         values["customer_ref"] = values.pop("customer_code", "")
         data = build(CreditNoteIn, values, line, {"customer_ref": "customer_code"}, report)
-        if data is None:
-            continue
+        if data is not None:
+            batch.append((data, line))
+    finish_totals(report, totals)
+    if batch:  # one batch posting; even beside other errors, to report the ledger's too
         try:
             with session.begin_nested():
-                ledger.post_credit_note(session, actor, data, clock)
-            report.inserted += 1
+                posted = ledger.post_credit_notes(session, actor, [d for d, _ in batch], clock)
+            report.inserted += len(posted.ids)
         except DomainError as error:
-            add_domain_errors(error, report, _credit_field(line))
-    finish_totals(report, totals)
+            add_domain_errors(error, report, lambda f: _credit_field(f, batch))
 
 
-def _credit_field(line: int) -> Callable[[str], tuple[int, str]]:
-    return lambda field: (line, "customer_code" if field == "customer_ref" else field)
+def _credit_field(field: str, batch: list[tuple[CreditNoteIn, int]]) -> tuple[int, str]:
+    """The file's line and column of ``credit_notes[i].field``."""
+    index = int(field[len("credit_notes[") : field.index("]")])
+    name = field[field.index("]") + 2 :]
+    return batch[index][1], "customer_code" if name == "customer_ref" else name
 
 
 IMPORTERS: Mapping[str, Importer] = {

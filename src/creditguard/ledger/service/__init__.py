@@ -10,6 +10,7 @@ from creditguard.ledger.service.adjustments import (
     reverse,
 )
 from creditguard.ledger.service.cash import apply_unapplied, post_credit_note, post_payment
+from creditguard.ledger.service.credit_notes_batch import post_credit_notes
 from creditguard.ledger.service.invoice_columns import post_invoice_frame
 from creditguard.ledger.service.invoices import PostedBatch, post_invoices
 from creditguard.ledger.service.payments_batch import post_payments
@@ -47,6 +48,7 @@ __all__ = [
     "list_page",
     "open_dispute",
     "post_credit_note",
+    "post_credit_notes",
     "post_invoice_frame",
     "post_invoices",
     "post_payment",

@@ -107,7 +107,7 @@ def _place_all(
             at = f"payments[{index_of[id(data)]}]."
             problems += [replace(p, field=at + p.field) for p in error.problems]
             continue
-        _settle(rows, placements)
+        settle(rows, placements)
         placed.append(_Placed(data, customer, amount, placements))
     return placed
 
@@ -124,7 +124,7 @@ def _place(data: PaymentIn, amount: Money, rows: list[OpenInstalment]) -> list[P
     return place_oldest_first(amount, live)[0]
 
 
-def _settle(rows: list[OpenInstalment], placements: list[Placement]) -> None:
+def settle(rows: list[OpenInstalment], placements: list[Placement]) -> None:
     """Move the running view: what this payment took is no longer open for the next one."""
     taken: dict[int, int] = defaultdict(int)
     for p in placements:
