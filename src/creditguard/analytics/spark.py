@@ -132,7 +132,9 @@ class Sources:
         )
 
 
-def _sources(spark: SparkSession, frames: dict[str, SparkFrame], reversals: Any) -> Sources:
+def _sources(
+    spark: SparkSession, frames: dict[str, SparkFrame], reversals: list[tuple[int, str, int, date]]
+) -> Sources:
     con = ibis.pyspark.connect(spark)
     tag = uuid.uuid4().hex[:12]
     tables = {}

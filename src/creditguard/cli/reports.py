@@ -214,16 +214,14 @@ def kpis(  # noqa: PLR0913 - the options are the interface
     ratios, top-10 share and HHI, on a date or month by month."""
     with opened(database_url) as db, db.read() as session:
         owner, on = _on(session, company, as_of)
+        periods = kpi_engine.month_ends(on, monthly) if monthly else [(on, days)]
         with _spark(session, owner, engine, spark_master, jdbc_jar) as src:
-            if src is None:
-                sets = (
-                    kpi_engine.kpi_series(session, owner.actor, on, monthly)
-                    if monthly
-                    else [kpi_engine.kpis(session, owner.actor, on, days=days)]
-                )
-            else:
-                periods = kpi_engine.month_ends(on, monthly) if monthly else [(on, days)]
-                sets = [src.kpis(session, owner.actor, end, days=n) for end, n in periods]
+            sets = [
+                kpi_engine.kpis(session, owner.actor, end, days=n)
+                if src is None
+                else src.kpis(session, owner.actor, end, days=n)
+                for end, n in periods
+            ]
     records = [k.as_json() for k in sets]
     if fmt == "table" and out_file is None:
         _show_kpis(records, lang)

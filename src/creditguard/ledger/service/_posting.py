@@ -163,22 +163,7 @@ def apply(  # noqa: PLR0913 - keyword-only beyond the first four
     repo.insert_rows(
         session,
         Application,
-        [
-            {
-                "company_id": actor.company_id,
-                "customer_id": source.customer_id,
-                "invoice_id": p.invoice_id,
-                "instalment_id": p.instalment_id,
-                "source_kind": source.kind,
-                "source_id": source.id,
-                "amount_minor": p.amount.minor,
-                "currency": source.currency,
-                "applied_on": on,
-                "reversal_id": reversal_id,
-                "created_at": now,
-            }
-            for p in placements
-        ],
+        application_rows(actor, source, placements, on=on, now=now, reversal_id=reversal_id),
     )
     per_invoice: dict[int, int] = defaultdict(int)
     for p in placements:
@@ -188,6 +173,81 @@ def apply(  # noqa: PLR0913 - keyword-only beyond the first four
         repo.add_to_invoice(session, invoice_id, open_delta=-amount, now=now)
     refresh_status(session, list(per_invoice), now)
     return sum(p.amount.minor for p in placements)
+
+
+def application_rows(
+    actor: Actor,
+    source: Source,
+    placements: Sequence[Placement],
+    *,
+    on: date,
+    now: datetime,
+    reversal_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The ``applications`` rows of ``source``'s placements."""
+    return [
+        {
+            "company_id": actor.company_id,
+            "customer_id": source.customer_id,
+            "invoice_id": p.invoice_id,
+            "instalment_id": p.instalment_id,
+            "source_kind": source.kind,
+            "source_id": source.id,
+            "amount_minor": p.amount.minor,
+            "currency": source.currency,
+            "applied_on": on,
+            "reversal_id": reversal_id,
+            "created_at": now,
+        }
+        for p in placements
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A payment or credit note just inserted by a batch, with where its money goes."""
+
+    source: Source
+    on: date
+    amount_minor: int
+    placements: list[Placement]
+
+
+def apply_batch(
+    session: Session,
+    actor: Actor,
+    entries: Sequence[NewEntry],
+    now: datetime,
+    *,
+    issued: str,
+    applied: str,
+) -> None:
+    """Record the applications of many new entries in one write per table: the open amounts
+    moved, the invoices' status refreshed, and the customers' running totals (``issued`` and
+    ``applied`` name the entry kind's own totals, e.g. received/paid)."""
+    rows: list[dict[str, Any]] = []
+    instalments: dict[int, int] = defaultdict(int)
+    invoices: dict[int, int] = defaultdict(int)
+    deltas = Deltas()
+    for entry in entries:
+        rows += application_rows(actor, entry.source, entry.placements, on=entry.on, now=now)
+        for x in entry.placements:
+            instalments[x.instalment_id] -= x.amount.minor
+            invoices[x.invoice_id] -= x.amount.minor
+        done = sum(x.amount.minor for x in entry.placements)
+        deltas.add(
+            entry.source.customer_id,
+            entry.source.currency,
+            **{issued: entry.amount_minor, applied: done},
+            open=-done,
+            unapplied=entry.amount_minor - done,
+        )
+    repo.insert_rows(session, Application, rows)
+    repo.add_to_open_amounts(session, instalments, invoices)
+    touched = sorted(invoices)
+    for start in range(0, len(touched), 900):
+        refresh_status(session, touched[start : start + 900], now)
+    deltas.write(session, actor.company_id)
 
 
 def refresh_status(session: Session, invoice_ids: Sequence[int], now: datetime) -> None:

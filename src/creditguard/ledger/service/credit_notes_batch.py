@@ -25,15 +25,16 @@ from creditguard.customers.repository import PostingDefaults
 from creditguard.ledger import repository as repo
 from creditguard.ledger.schemas import CreditNoteIn
 from creditguard.ledger.service._posting import (
-    Deltas,
+    NewEntry,
     Placement,
+    Source,
+    apply_batch,
     duplicate_refs,
     place_oldest_first,
-    refresh_status,
 )
 from creditguard.ledger.service.invoices import PostedBatch
 from creditguard.ledger.service.payments_batch import settle
-from creditguard.models import Application, CreditNote
+from creditguard.models import CreditNote
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,44 +147,14 @@ def _write(session: Session, actor: Actor, placed: list[_Placed], clock: Clock) 
             }
         )
     ids = repo.insert_entries(session, CreditNote, actor.company_id, rows)
-    applications: list[dict[str, Any]] = []
-    instalments: dict[int, int] = defaultdict(int)
-    invoices: dict[int, int] = defaultdict(int)
-    deltas = Deltas()
-    for note_id, p in zip(ids, placed, strict=True):
-        note = p.note
-        applied = 0
-        for x in p.placements:
-            applications.append(
-                {
-                    "company_id": actor.company_id,
-                    "customer_id": note.customer.id,
-                    "invoice_id": x.invoice_id,
-                    "instalment_id": x.instalment_id,
-                    "source_kind": "credit_note",
-                    "source_id": note_id,
-                    "amount_minor": x.amount.minor,
-                    "currency": note.amount.currency,
-                    "applied_on": note.data.issued_on,
-                    "reversal_id": None,
-                    "created_at": now,
-                }
-            )
-            instalments[x.instalment_id] -= x.amount.minor
-            invoices[x.invoice_id] -= x.amount.minor
-            applied += x.amount.minor
-        deltas.add(
-            note.customer.id,
-            note.amount.currency,
-            credit_issued=note.amount.minor,
-            credited=applied,
-            open=-applied,
-            unapplied=note.amount.minor - applied,
+    entries = [
+        NewEntry(
+            Source("credit_note", note_id, p.note.customer.id, p.note.amount.currency),
+            p.note.data.issued_on,
+            p.note.amount.minor,
+            p.placements,
         )
-    repo.insert_rows(session, Application, applications)
-    repo.add_to_open_amounts(session, instalments, invoices)
-    touched = sorted(invoices)
-    for start in range(0, len(touched), 900):
-        refresh_status(session, touched[start : start + 900], now)
-    deltas.write(session, actor.company_id)
+        for note_id, p in zip(ids, placed, strict=True)
+    ]
+    apply_batch(session, actor, entries, now, issued="credit_issued", applied="credited")
     return ids

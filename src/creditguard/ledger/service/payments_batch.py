@@ -24,15 +24,16 @@ from creditguard.ledger import repository as repo
 from creditguard.ledger.repository import OpenInstalment
 from creditguard.ledger.schemas import PaymentIn
 from creditguard.ledger.service._posting import (
-    Deltas,
+    NewEntry,
     Placement,
+    Source,
+    apply_batch,
     duplicate_refs,
     place_explicit,
     place_oldest_first,
-    refresh_status,
 )
 from creditguard.ledger.service.invoices import PostedBatch
-from creditguard.models import Application, Payment
+from creditguard.models import Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,42 +170,13 @@ def _write(session: Session, actor: Actor, placed: list[_Placed], clock: Clock) 
 def _write_applications(
     session: Session, actor: Actor, placed: list[_Placed], ids: list[int], now: Any
 ) -> None:
-    applications: list[dict[str, Any]] = []
-    instalments: dict[int, int] = defaultdict(int)
-    invoices: dict[int, int] = defaultdict(int)
-    deltas = Deltas()
-    for payment_id, p in zip(ids, placed, strict=True):
-        applied = 0
-        for x in p.placements:
-            applications.append(
-                {
-                    "company_id": actor.company_id,
-                    "customer_id": p.customer.id,
-                    "invoice_id": x.invoice_id,
-                    "instalment_id": x.instalment_id,
-                    "source_kind": "payment",
-                    "source_id": payment_id,
-                    "amount_minor": x.amount.minor,
-                    "currency": p.amount.currency,
-                    "applied_on": p.data.received_on,
-                    "reversal_id": None,
-                    "created_at": now,
-                }
-            )
-            instalments[x.instalment_id] -= x.amount.minor
-            invoices[x.invoice_id] -= x.amount.minor
-            applied += x.amount.minor
-        deltas.add(
-            p.customer.id,
-            p.amount.currency,
-            received=p.amount.minor,
-            paid=applied,
-            open=-applied,
-            unapplied=p.amount.minor - applied,
+    entries = [
+        NewEntry(
+            Source("payment", payment_id, p.customer.id, p.amount.currency),
+            p.data.received_on,
+            p.amount.minor,
+            p.placements,
         )
-    repo.insert_rows(session, Application, applications)
-    repo.add_to_open_amounts(session, instalments, invoices)
-    touched = sorted(invoices)
-    for start in range(0, len(touched), 900):
-        refresh_status(session, touched[start : start + 900], now)
-    deltas.write(session, actor.company_id)
+        for payment_id, p in zip(ids, placed, strict=True)
+    ]
+    apply_batch(session, actor, entries, now, issued="received", applied="paid")
