@@ -76,20 +76,80 @@ def run(*args: str) -> str:
     return done.stdout
 
 
-def load(url: str, folder: Path) -> float:
+KEYS = {"customers": "code", "invoices": "external_ref", "credit-notes": "external_ref",
+        "payments": "payment_ref"}  # fmt: skip
+
+
+def pieces(path: Path, kind: str, chunk: int) -> list[Path]:
+    """The import file cut into files of about ``chunk`` rows (an invoice's lines, a split
+    payment's rows stay together; parents before their members), imported one after another
+    in the file's order, so a big portfolio loads in bounded memory."""
+    if chunk <= 0:
+        return [path]
+    import polars as pl
+
+    frame = pl.read_csv(path, infer_schema=False)
+    if frame.height <= chunk:
+        return [path]
+    if kind == "customers":
+        frame = frame.sort(pl.col("parent_code").is_not_null(), maintain_order=True)
+    key = pl.col(KEYS[kind])
+    starts = (key != key.shift()).fill_null(value=True)
+    numbered = frame.with_columns(
+        _piece=pl.when(starts).then(pl.int_range(pl.len()) // chunk).forward_fill()
+    )
+    out = []
+    for (number,), part in numbered.group_by("_piece", maintain_order=True):
+        target = path.with_name(f"{path.stem}.part{number:04d}.csv")
+        part.drop("_piece").write_csv(target)
+        out.append(target)
+    return out
+
+
+def load(url: str, folder: Path, chunk: int) -> float:
     run("init", "--company", "BENCH", "--database-url", url)
     start = time.perf_counter()
     for kind in KINDS:
-        run(
-            "import",
-            kind,
-            str(folder / IMPORT_FILES[kind]),
-            "--company",
-            "BENCH",
-            "--json",
-            "--database-url",
-            url,
-        )
+        for piece in pieces(folder / IMPORT_FILES[kind], kind, chunk):
+            run("import", kind, str(piece), "--company", "BENCH", "--json", "--database-url", url)
+            if piece.name != IMPORT_FILES[kind]:
+                piece.unlink()
+        print(f"  {kind} in {time.perf_counter() - start:.0f} s", flush=True)
+    return time.perf_counter() - start
+
+
+def copy_to_postgresql(sqlite_path: Path, url: str) -> float:
+    """The very rows of a loaded SQLite ledger, table by table, into a migrated PostgreSQL
+    database (COPY), for runs where importing the portfolio twice costs too long."""
+    import sqlite3
+
+    from creditguard.models.base import Base
+
+    run("init", "--company", "BENCH", "--database-url", url)
+    start = time.perf_counter()
+    source = sqlite3.connect(sqlite_path)
+    tables = [t for t in Base.metadata.sorted_tables]
+    with psycopg.connect(url.replace("+psycopg", "")) as target:
+        target.execute("SET TIME ZONE 'UTC'")
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        target.execute(f"TRUNCATE {names} CASCADE")
+        for table in tables:
+            columns = [c.name for c in table.columns]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            cursor = source.execute(f'SELECT {listed} FROM "{table.name}"')
+            with target.cursor().copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
+                while rows := cursor.fetchmany(50_000):
+                    for row in rows:
+                        copy.write_row(row)
+            if "id" in columns:
+                target.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f'GREATEST((SELECT MAX(id) FROM "{table.name}"), 1))'
+                )
+        target.commit()
+        target.autocommit = True
+        target.execute("VACUUM ANALYZE")
+    source.close()
     return time.perf_counter() - start
 
 
@@ -167,16 +227,41 @@ def pandas_cells(db: Database, actor: Actor, as_of: date) -> Cells:
     }
 
 
-def fresh(engine: str, folder: Path) -> str:
+def fresh(engine: str, folder: Path, args: argparse.Namespace) -> tuple[str, bool]:
+    """A database for the run, and whether it is already loaded (``--keep`` reuses one)."""
+    kept = args.keep is not None
     if engine == "sqlite":
-        return f"sqlite:///{folder / f'bench-{secrets.token_hex(3)}.db'}"
-    name = f"cg_bench_{secrets.token_hex(4)}"
+        path = folder / ("bench.db" if kept else f"bench-{secrets.token_hex(3)}.db")
+        return f"sqlite:///{path}", path.exists() and (folder / "bench.db.loaded").exists()
+    name = f"cg_bench_kept_{args.customers}_{args.invoices}_{args.seed}"
+    if not kept:
+        name = f"cg_bench_{secrets.token_hex(4)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        there = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if there is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return url, there is not None and (folder / f"{name}.loaded").exists()
 
 
-def drop(url: str) -> None:
+def fill(engine: str, url: str, folder: Path, args: argparse.Namespace) -> None:
+    if engine == "postgresql" and args.postgresql_from_sqlite:
+        sqlite_db = folder / "bench.db"
+        if not (folder / "bench.db.loaded").exists():
+            raise SystemExit("--postgresql-from-sqlite needs the SQLite database of --keep loaded")
+        seconds = copy_to_postgresql(sqlite_db, url)
+        print(f"[{engine}] loaded by copying the SQLite ledger's rows (COPY) in {seconds:.1f} s")
+    else:
+        seconds = load(url, folder, args.chunk)
+        print(f"[{engine}] loaded through the importer in {seconds:.1f} s", flush=True)
+    if args.keep is not None:
+        marker = "bench.db" if engine == "sqlite" else url.rsplit("/", 1)[1]
+        (folder / f"{marker}.loaded").touch()
+
+
+def drop(url: str, args: argparse.Namespace) -> None:
+    if args.keep is not None:
+        return
     if url.startswith("postgresql"):
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
@@ -252,10 +337,12 @@ def spark_run(db: Database, actor: Actor, as_of: date, args: argparse.Namespace)
 
 
 def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace) -> None:
-    url = fresh(engine, folder)
+    url, loaded = fresh(engine, folder, args)
     try:
-        seconds = load(url, folder)
-        print(f"[{engine}] loaded through the importer in {seconds:.1f} s")
+        if loaded:
+            print(f"[{engine}] reusing the database loaded earlier in {folder}")
+        else:
+            fill(engine, url, folder, args)
         db = Database(url)
         with db.read() as session:
             company = identity.company_by_code(session, "BENCH")
@@ -294,7 +381,7 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             spark_run(db, actor, as_of, args)
         db.dispose()
     finally:
-        drop(url)
+        drop(url, args)
 
 
 def main() -> None:
@@ -310,17 +397,31 @@ def main() -> None:
         "--spark", action="store_true", help="also on Spark (local mode) over JDBC: extra spark"
     )
     parser.add_argument("--spark-cores", type=int, default=2)
+    parser.add_argument(
+        "--chunk", type=int, default=0, help="import the files in pieces of this many rows"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="keep the files and databases here and reuse them next time"
+    )
+    parser.add_argument(
+        "--postgresql-from-sqlite",
+        action="store_true",
+        help="fill PostgreSQL with the rows of the kept SQLite database instead of importing",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cg-bench-analytics-") as tmp:
-        folder = Path(tmp)
+        folder = Path(tmp) if args.keep is None else args.keep
+        folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        run(
-            "synth", "--customers", str(args.customers), "--invoices", str(args.invoices),
-            "--seed", str(args.seed), "--as-of", args.as_of, "--out", str(folder),
-        )  # fmt: skip
+        if not (folder / "manifest.json").exists():
+            run(
+                "synth", "--customers", str(args.customers), "--invoices", str(args.invoices),
+                "--seed", str(args.seed), "--as-of", args.as_of, "--out", str(folder),
+            )  # fmt: skip
         print(
             f"portfolio: {args.customers:,} customers, {args.invoices:,} invoices, as of {args.as_of} "
-            f"(generated in {time.perf_counter() - start:.1f} s)"
+            f"(generated in {time.perf_counter() - start:.1f} s)",
+            flush=True,
         )
         for engine in args.engines.split(","):
             engine_run(engine, folder, date.fromisoformat(args.as_of), args)
