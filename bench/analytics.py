@@ -343,6 +343,8 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             print(f"[{engine}] reusing the database loaded earlier in {folder}")
         else:
             fill(engine, url, folder, args)
+        if args.load_only:
+            return
         db = Database(url)
         with db.read() as session:
             company = identity.company_by_code(session, "BENCH")
@@ -403,6 +405,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="keep the files and databases here and reuse them next time"
     )
+    parser.add_argument("--load-only", action="store_true", help="load (with --keep), time nothing")
     parser.add_argument(
         "--postgresql-from-sqlite",
         action="store_true",
