@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import random
 import resource
 import secrets
 import statistics
@@ -304,6 +305,41 @@ def reports_run(
     )
 
 
+def api_run(engine: str, url: str, as_of: date, args: argparse.Namespace) -> None:
+    """One customer's aging through the API (uvicorn on loopback, one keep-alive client):
+    random customers, after a warm-up; every answer must be 200."""
+    import httpx
+
+    from _server import api_server
+
+    secret = run("apikey", "add", "--company", "BENCH", "--name", f"bench-{secrets.token_hex(3)}",
+                 "--database-url", url).strip().splitlines()[-1]  # fmt: skip
+    rng = random.Random(3)
+    with api_server(url) as base, httpx.Client(base_url=base, timeout=10.0) as client:
+        client.headers["X-API-Key"] = secret
+
+        def one() -> float:
+            params: dict[str, str | int] = {
+                "customer_id": rng.randint(1, args.customers),
+                "as_of": as_of.isoformat(),
+            }
+            start = time.perf_counter()
+            reply = client.get("/api/v1/reports/aging", params=params)
+            took = (time.perf_counter() - start) * 1000
+            if reply.status_code != 200:
+                raise SystemExit(f"aging of one customer: {reply.status_code} {reply.text[:500]}")
+            return took
+
+        for _ in range(100):
+            one()
+        millis = sorted(one() for _ in range(args.api_requests))
+    print(
+        f"[{engine}] one customer's aging through the API ({len(millis):,} requests, random "
+        f"customers, one client): p50 {millis[len(millis) // 2]:.1f} ms, "
+        f"p99 {millis[int(len(millis) * 0.99)]:.1f} ms (target p99 <= 20 ms)"
+    )
+
+
 def spark_run(db: Database, actor: Actor, as_of: date, args: argparse.Namespace) -> None:
     """The same reports on Apache Spark in local mode, reading PostgreSQL over JDBC."""
     from creditguard.analytics import spark as on_spark
@@ -379,6 +415,7 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
         print(line)
 
         reports_run(engine, db, actor, as_of, args)
+        api_run(engine, url, as_of, args)
         if args.spark and engine == "postgresql":
             spark_run(db, actor, as_of, args)
         db.dispose()
@@ -405,6 +442,7 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="keep the files and databases here and reuse them next time"
     )
+    parser.add_argument("--api-requests", type=int, default=2000)
     parser.add_argument("--load-only", action="store_true", help="load (with --keep), time nothing")
     parser.add_argument(
         "--postgresql-from-sqlite",

@@ -254,6 +254,34 @@ def test_past_dates_equal_a_brute_force_recomputation(db: Database, seed: int) -
                     for code in ids
                 }
             assert {c: list(r[0].buckets) for c, r in alone.items() if r and r[0].total} == got
+            disputed = {r.key: r.disputed for r in report.rows if r.disputed}
+            assert {c: r[0].disputed for c, r in alone.items() if r and r[0].disputed} == disputed
+    assert disputed, "the ledger has disputes open on the last date"
+
+
+@pytest.mark.parametrize("seed", [5])
+def test_one_customer_by_any_grouping_adds_up_to_the_portfolio(db: Database, seed: int) -> None:
+    """One customer's report (its own rows, summed in Python) grouped by anything, summed over
+    the customers, is the portfolio's report (columns, Polars) cell for cell, disputes too."""
+    actor = random_ledger(db, seed)
+    with db.read() as session:
+        ids = list(session.scalars(select(Customer.id)))
+    for as_of in (date(2026, 3, 31), date(2026, 10, 2)):
+        for by in ("group", "salesperson", "currency", "region"):
+            buckets = parse_buckets("45,120", "invoice") if by == "salesperson" else Buckets()
+            with db.read() as session:
+                whole = analytics.aging(session, actor, as_of, by=by, buckets=buckets)
+                summed: dict[str, list[int]] = {}
+                for customer_id in ids:
+                    for row in analytics.aging(
+                        session, actor, as_of, by=by, buckets=buckets, customer_id=customer_id
+                    ).rows:
+                        cell = summed.setdefault(row.key, [0] * (len(row.buckets) + 1))
+                        for i, amount in enumerate((*row.buckets, row.disputed)):
+                            cell[i] += amount
+            expected = {r.key: [*r.buckets, r.disputed] for r in whole.rows}
+            assert expected, (as_of, by)
+            assert summed == expected, (as_of, by)
 
 
 def test_the_column_rule_is_the_core_rule() -> None:

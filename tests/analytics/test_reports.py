@@ -120,5 +120,11 @@ def test_one_customers_aging_and_another_companys_id(
         headers=viewer,
     )
     assert one.json()["rows"] == [c1]
-    refused = client.get("/api/v1/reports/aging", params={"customer_id": stranger}, headers=viewer)
-    assert refused.status_code == 404
+    for absent in (stranger, 10**9):
+        refused = client.get(
+            "/api/v1/reports/aging", params={"customer_id": absent}, headers=viewer
+        )
+        assert refused.status_code == 404
+        assert [(e["field"], e["value"]) for e in refused.json()["errors"]] == [
+            ("customer_id", absent)
+        ]

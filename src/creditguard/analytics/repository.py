@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import BigInteger, Date, Select, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from creditguard.db.bulk import read_frame
@@ -20,39 +20,28 @@ from creditguard.models import (
     Reversal,
 )
 
-OPEN_ITEMS = {
-    "invoice_id": pl.Int64,
-    "customer_id": pl.Int64,
-    "due_on": pl.Date,
-    "issued_on": pl.Date,
-    "currency": pl.String,
-    "open_minor": pl.Int64,
-    "salesperson": pl.String,
-}
 
-
-def open_items(
-    session: Session, company_id: int, as_of: date, customer_id: int | None = None
-) -> pl.DataFrame:
-    """Every instalment of every invoice issued by ``as_of`` with what was still open on it
-    then: its amount less the applications dated up to ``as_of`` (reversed invoices are
-    taken out by the caller, see :func:`reversals`)."""
-    applied_stmt = (
+def _one_customer_open() -> Select[*tuple[Any, ...]]:
+    """:func:`open_items` of one customer, built once with parameters so that each request
+    only binds them (the compiled form is cached): company, customer, as_of."""
+    company = bindparam("company", type_=BigInteger)
+    customer = bindparam("customer", type_=BigInteger)
+    as_of = bindparam("as_of", type_=Date)
+    own = select(Invoice.id).where(Invoice.company_id == company, Invoice.customer_id == customer)
+    applied = (
         select(Application.instalment_id, func.sum(Application.amount_minor).label("applied"))
-        .where(Application.company_id == company_id, Application.applied_on <= as_of)
-        .group_by(Application.instalment_id)
-    )
-    if customer_id is not None:  # one customer: through its invoices, by index
-        own = select(Invoice.id).where(
-            Invoice.company_id == company_id, Invoice.customer_id == customer_id
+        .where(
+            Application.company_id == company,
+            Application.invoice_id.in_(own),
+            Application.applied_on <= as_of,
         )
-        applied_stmt = applied_stmt.where(Application.invoice_id.in_(own))
-    applied = applied_stmt.subquery()
+        .group_by(Application.instalment_id)
+        .subquery()
+    )
     open_minor = Instalment.amount_minor - func.coalesce(applied.c.applied, 0)
-    stmt = (
+    return (
         select(
             Instalment.invoice_id,
-            Instalment.customer_id,
             Instalment.due_on,
             Invoice.issued_on,
             Instalment.currency,
@@ -61,11 +50,49 @@ def open_items(
         )
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .outerjoin(applied, applied.c.instalment_id == Instalment.id)
-        .where(Instalment.company_id == company_id, Invoice.issued_on <= as_of, open_minor != 0)
+        .where(
+            Instalment.company_id == company,
+            Instalment.customer_id == customer,
+            Invoice.issued_on <= as_of,
+            open_minor != 0,
+        )
     )
-    if customer_id is not None:
-        stmt = stmt.where(Instalment.customer_id == customer_id)
-    return read_frame(session, stmt, OPEN_ITEMS)
+
+
+_ONE_OPEN: Final = _one_customer_open()
+_ONE_DISPUTED: Final = (
+    select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
+    .where(
+        Dispute.company_id == bindparam("company"),
+        Dispute.customer_id == bindparam("customer"),
+        Dispute.opened_on <= bindparam("as_of", type_=Date),
+        or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > bindparam("as_of", type_=Date)),
+    )
+    .group_by(Dispute.invoice_id)
+)
+
+
+def customer_open_items(
+    session: Session, company_id: int, as_of: date, customer_id: int
+) -> list[tuple[Any, ...]]:
+    """One customer's :func:`open_items` as plain rows (invoice_id, due_on, issued_on,
+    currency, open_minor, salesperson), read by index: a handful of rows, no frame."""
+    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
+    return [tuple(row) for row in session.execute(_ONE_OPEN, binds)]
+
+
+def customer_disputed(
+    session: Session, company_id: int, as_of: date, customer_id: int
+) -> dict[int, int]:
+    """One customer's :func:`disputed`: invoice id -> amount in dispute on ``as_of``."""
+    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
+    return {r[0]: int(r[1]) for r in session.execute(_ONE_DISPUTED, binds)}
+
+
+def customer_attributes(session: Session, company_id: int, customer_id: int) -> dict[str, Any]:
+    """One customer's :func:`customers` row as a dict (empty when there is no such customer)."""
+    row = session.execute(_ONE_PERSON, {"company": company_id, "customer": customer_id}).first()
+    return {} if row is None else dict(zip(CUSTOMERS, row, strict=True))
 
 
 def reversals(
@@ -81,44 +108,17 @@ def reversals(
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def disputed(
-    session: Session, company_id: int, as_of: date, customer_id: int | None = None
-) -> pl.DataFrame:
-    """Per invoice, the amount in dispute on ``as_of`` (opened by then, not yet settled)."""
-    stmt = (
-        select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
-        .where(
-            Dispute.company_id == company_id,
-            Dispute.opened_on <= as_of,
-            or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > as_of),
-        )
-        .group_by(Dispute.invoice_id)
-    )
-    if customer_id is not None:
-        stmt = stmt.where(Dispute.customer_id == customer_id)
-    return read_frame(session, stmt, {"invoice_id": pl.Int64, "disputed_minor": pl.Int64})
-
-
-def customers(session: Session, company_id: int, customer_id: int | None = None) -> pl.DataFrame:
-    """The attributes a portfolio is grouped by, per customer (group: the parent's code, or
-    the customer's own when it has no parent)."""
+def _people() -> Select[*tuple[Any, ...]]:
     parent = aliased(Customer)
-    stmt = (
-        select(
-            Customer.id,
-            Customer.code,
-            Customer.name,
-            func.coalesce(parent.code, Customer.code),
-            Customer.industry,
-            Customer.region,
-            Customer.salesperson,
-        )
-        .outerjoin(parent, and_(parent.id == Customer.parent_id))
-        .where(Customer.company_id == company_id)
-    )
-    if customer_id is not None:
-        stmt = stmt.where(Customer.id == customer_id)
-    return read_frame(session, stmt, CUSTOMERS)
+    return select(
+        Customer.id,
+        Customer.code,
+        Customer.name,
+        func.coalesce(parent.code, Customer.code),
+        Customer.industry,
+        Customer.region,
+        Customer.salesperson,
+    ).outerjoin(parent, parent.id == Customer.parent_id)
 
 
 CUSTOMERS = {
@@ -130,6 +130,11 @@ CUSTOMERS = {
     "region": pl.String,
     "customer_salesperson": pl.String,
 }
+
+
+_ONE_PERSON: Final = _people().where(
+    Customer.company_id == bindparam("company"), Customer.id == bindparam("customer")
+)
 
 
 def base_currency(session: Session, company_id: int) -> str:

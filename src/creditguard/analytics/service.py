@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from creditguard.analytics import repository as repo
 from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.core.aging import Buckets
-from creditguard.core.errors import invalid
+from creditguard.core.errors import invalid, not_found
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.reference import service as reference
@@ -99,8 +99,8 @@ def aging(
 ) -> AgingReport:
     """Open receivables on ``as_of`` by ``by`` (customer, group, industry, region,
     salesperson, currency) and bucket, in the company's base currency; of one customer
-    only with ``customer_id`` (its own rows, read by index). The whole portfolio comes from
-    the portfolio snapshot, refreshed first."""
+    only with ``customer_id`` (its own rows, read by index, summed in Python: a handful of
+    rows). The whole portfolio comes from the portfolio snapshot, refreshed first."""
     check_grouping(by)
     base = repo.base_currency(session, actor.company_id)
     if customer_id is None:
@@ -108,9 +108,8 @@ def aging(
         items, people = open_in(snap, as_of), snap.customers()
         disputed = snap.disputed(as_of)
     else:
-        items = open_on(session, actor.company_id, as_of, customer_id)
-        people = repo.customers(session, actor.company_id, customer_id)
-        disputed = repo.disputed(session, actor.company_id, as_of, customer_id)
+        sums = one_customer(session, actor.company_id, as_of, customer_id, (by, buckets))
+        return report_of(session, as_of, base, by, buckets, sums)
     items = items.join(people, on="customer_id", how="left").with_columns(
         salesperson=pl.coalesce("salesperson", "customer_salesperson"),
         bucket=bucket_expr(buckets, as_of),
@@ -165,22 +164,66 @@ def to_base(minor: int, currency: str, base: str, rate: Decimal) -> int:
     return Money.from_decimal(Money(minor, currency).amount * rate, base).minor
 
 
-def open_on(
+def one_customer(
     session: Session,
     company_id: int,
     as_of: date,
-    customer_id: int | None = None,
-    links: list[tuple[int, str, int, date]] | None = None,
-) -> pl.DataFrame:
-    """The open items of ``as_of``: instalments with money open, of invoices live that day
-    (``links``: the reversals, when the caller has read them already)."""
-    items = repo.open_items(session, company_id, as_of, customer_id)
-    if links is None:
-        links = repo.reversals(session, company_id, customer_id)
-    dead = dead_invoices(links, as_of)
-    if dead:
-        items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
-    return items
+    customer_id: int,
+    grouping: tuple[str, Buckets],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One customer's sums for :func:`report_of`, from its own rows: the same open items,
+    reversals, buckets (the rule in ``core``) and disputes as the portfolio's columns.
+    Another company's customer is not found, as a customer that does not exist."""
+    by, buckets = grouping
+    person = repo.customer_attributes(session, company_id, customer_id)
+    if not person:  # none, or another company's
+        raise not_found("customer", customer_id, "customer_id")
+    dead = dead_invoices(repo.reversals(session, company_id, customer_id), as_of)
+    cells: dict[tuple[str, str, int], int] = defaultdict(int)
+    invoices: dict[int, tuple[str, str, int]] = {}  # invoice -> (key, currency, open)
+    for (
+        invoice_id,
+        due_on,
+        issued_on,
+        currency,
+        open_minor,
+        salesperson,
+    ) in repo.customer_open_items(session, company_id, as_of, customer_id):
+        if invoice_id in dead:
+            continue
+        fields = person | {
+            "salesperson": salesperson or person.get("customer_salesperson"),
+            "currency": currency,
+        }
+        key = fields.get(by) or "—"
+        bucket = buckets.index(buckets.days(as_of, due_on, issued_on))
+        cells[(key, currency, bucket)] += open_minor
+        before = invoices.get(invoice_id, (key, currency, 0))[2]
+        invoices[invoice_id] = (key, currency, before + open_minor)
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    for invoice_id, disputed in repo.customer_disputed(
+        session, company_id, as_of, customer_id
+    ).items():
+        if invoice_id in invoices:
+            key, currency, open_minor = invoices[invoice_id]
+            held[(key, currency)] += min(open_minor, disputed)
+    return (
+        pl.DataFrame(
+            [(*k, v) for k, v in cells.items()],
+            schema={
+                "key": pl.String,
+                "currency": pl.String,
+                "bucket": pl.Int64,
+                "open_minor": pl.Int64,
+            },
+            orient="row",
+        ),
+        pl.DataFrame(
+            [(*k, v) for k, v in held.items()],
+            schema={"key": pl.String, "currency": pl.String, "held": pl.Int64},
+            orient="row",
+        ),
+    )
 
 
 def open_in(snap: View, as_of: date) -> pl.DataFrame:

@@ -65,8 +65,7 @@ def aging(
     edges = parse_buckets(buckets, basis)
     with ctx.db.read() as session:
         as_of = as_of or _today(session, ctx)
-        if customer_id is not None:
-            customers.get(session, ctx.actor, customer_id)  # 404 for another company's id
+        # another company's customer_id is a 404, as an unknown one
         report = analytics.aging(
             session, ctx.actor, as_of, by=by, buckets=edges, customer_id=customer_id
         )
