@@ -121,37 +121,52 @@ def load(url: str, folder: Path, chunk: int) -> float:
 
 def copy_to_postgresql(sqlite_path: Path, url: str) -> float:
     """The very rows of a loaded SQLite ledger, table by table, into a migrated PostgreSQL
-    database (COPY), for runs where importing the portfolio twice costs too long."""
-    import sqlite3
+    database (read by ADBC into Arrow, COPY in CSV), for runs where importing the portfolio
+    twice costs too long."""
+    import io
+
+    import polars as pl
 
     from creditguard.models.base import Base
 
     run("init", "--company", "BENCH", "--database-url", url)
     start = time.perf_counter()
-    source = sqlite3.connect(sqlite_path)
-    tables = [t for t in Base.metadata.sorted_tables]
+    tables = list(Base.metadata.sorted_tables)
     with psycopg.connect(url.replace("+psycopg", "")) as target:
         target.execute("SET TIME ZONE 'UTC'")
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        target.execute(f"TRUNCATE {names} CASCADE")
+        target.execute(f"TRUNCATE {', '.join(repr_name(t.name) for t in tables)} CASCADE")
         for table in tables:
-            columns = [c.name for c in table.columns]
-            listed = ", ".join(f'"{c}"' for c in columns)
-            cursor = source.execute(f'SELECT {listed} FROM "{table.name}"')
-            with target.cursor().copy(f'COPY "{table.name}" ({listed}) FROM STDIN') as copy:
-                while rows := cursor.fetchmany(50_000):
-                    for row in rows:
-                        copy.write_row(row)
-            if "id" in columns:
+            columns = ", ".join(repr_name(c.name) for c in table.columns)
+            frame = pl.read_database_uri(
+                f"SELECT {columns} FROM {repr_name(table.name)}",
+                f"sqlite:///{sqlite_path}",
+                engine="adbc",
+            )
+            frame = frame.with_columns(  # bytea in its hex input form
+                (pl.lit("\\x") + pl.col(name).bin.encode("hex")).alias(name)
+                for name, kind in frame.schema.items()
+                if kind == pl.Binary
+            )
+            for offset in range(0, frame.height, 1_000_000):
+                buffer = io.BytesIO()
+                frame.slice(offset, 1_000_000).write_csv(buffer, include_header=False)
+                with target.cursor().copy(
+                    f"COPY {repr_name(table.name)} ({columns}) FROM STDIN (FORMAT csv)"
+                ) as copy:
+                    copy.write(buffer.getvalue())
+            if "id" in table.columns:
                 target.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                    f'GREATEST((SELECT MAX(id) FROM "{table.name}"), 1))'
+                    f"GREATEST((SELECT MAX(id) FROM {repr_name(table.name)}), 1))"
                 )
         target.commit()
         target.autocommit = True
         target.execute("VACUUM ANALYZE")
-    source.close()
     return time.perf_counter() - start
+
+
+def repr_name(name: str) -> str:
+    return f'"{name}"'
 
 
 def timed(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
