@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from creditguard.analytics import kpis
+from creditguard.analytics.snapshot import snapshot_for
 from creditguard.api.app import create_app
 from creditguard.cli.main import app as cli
 from creditguard.core import kpis as formula
@@ -92,3 +93,27 @@ def test_kpis_and_concentration_through_the_api_and_the_cli(db: Database) -> Non
     assert json.loads(shown.stdout) == one.json()
     listed = CliRunner().invoke(cli, ["report", "concentration", *base])
     assert json.loads(listed.stdout) == top.json()
+
+
+def test_count_back_dso_puts_each_invoice_in_its_calendar_month(db: Database) -> None:
+    actor = literal_ledger(db)
+    with db.read() as session:
+        found = kpis.kpis(session, actor, AS_OF, days=90)
+        sums = kpis.kpi_sums(snapshot_for(session, actor.company_id), AS_OF, 90)
+    windows = kpis.months_back(AS_OF, 12)
+    assert windows[:2] == [
+        (date(2026, 10, 20), date(2026, 11, 20)),
+        (date(2026, 9, 20), date(2026, 10, 20)),
+    ]
+    # Months newest first, each (after, until]: I3 (USD) on 11-10 in the first; I2 on 10-20,
+    # the boundary, in the second; I1 on 08-01 in the fourth; I4 on 03-01 in the ninth.
+    assert [sales for sales, _ in sums.monthly] == [
+        {"USD": 100_00}, {"CNY": 500_00}, {}, {"CNY": 1000_00}, {}, {}, {}, {}, {"CNY": 300_00},
+        {}, {}, {},
+    ]  # fmt: skip
+    assert [length for _, length in sums.monthly] == [(high - low).days for low, high in windows]
+    dollars = int(Decimal(usd(db, "100.00", AS_OF)) * 100)
+    sales = [dollars, 50_000, 0, 100_000, 0, 0, 0, 0, 30_000, 0, 0, 0]
+    months = [(amount, length) for amount, (_, length) in zip(sales, sums.monthly, strict=True)]
+    assert found.dso_count_back == formula.count_back_dso(found.ar, months)
+    assert found.dso_count_back is not None

@@ -18,8 +18,15 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as repo
-from creditguard.analytics.service import AgingReport, aging, dead_invoices, open_in, to_base
-from creditguard.analytics.snapshot import snapshot_for
+from creditguard.analytics.service import (
+    AgingReport,
+    aging,
+    dead_invoices,
+    in_base,
+    open_in,
+    to_base,
+)
+from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.core import kpis as formula
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid
@@ -91,46 +98,49 @@ class KpiSums:
     sales: dict[str, int]  # issued in the period (invoices still live on the date)
     written_off: dict[str, int]  # net, in the period
     monthly: list[tuple[dict[str, int], int]]  # sales and days of 12 months back, newest first
-    groups: list[tuple[str, str, int]]  # (group, currency, open on the date)
+    groups: pl.DataFrame  # key (the group), currency, open_minor: open on the date
 
 
 def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis:
     """The KPIs of the ``days`` days ending on ``as_of``."""
     check_days(days)
-    company = actor.company_id
+    snap = snapshot_for(session, actor.company_id)
+    return kpis_of(session, actor, as_of, days, kpi_sums(snap, as_of, days))
+
+
+def kpi_sums(snap: View, as_of: date, days: int) -> KpiSums:
+    """The sums behind the KPIs of the ``days`` days ending on ``as_of``, from a snapshot."""
     start = as_of - timedelta(days=days)
-    snap = snapshot_for(session, company)
     closing, opening = open_in(snap, as_of), open_in(snap, start)
     year = months_back(as_of, 12)
     sales = snap.issued(min(start, year[-1][0]), as_of)
     dead = dead_invoices(snap.reversals, as_of)
     if dead:
         sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
+    month: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for index, (low, high) in enumerate(year):
+        inside = (pl.col("issued_on") > low) & (pl.col("issued_on") <= high)
+        month = pl.when(inside).then(pl.lit(index, dtype=pl.Int64)).otherwise(month)
+    per_month: dict[int, dict[str, int]] = defaultdict(dict)
+    monthly = sales.group_by(month.alias("month"), "currency").agg(pl.col("amount_minor").sum())
+    for index, currency, minor in monthly.drop_nulls("month").iter_rows():
+        if minor:
+            per_month[index][currency] = minor
     people = snap.customers().select("customer_id", "group")
     by_group = (
         closing.join(people, on="customer_id", how="left")
-        .group_by("group", "currency")
+        .group_by(pl.col("group").alias("key"), "currency")
         .agg(pl.col("open_minor").sum())
     )
-    sums = KpiSums(
+    return KpiSums(
         closing=_sums(closing),
         current=_sums(closing.filter(pl.col("due_on") >= as_of)),
         opening=_sums(opening),
         sales=_sums(sales.filter(pl.col("issued_on") > start), "amount_minor"),
         written_off=snap.written_off(start, as_of),
-        monthly=[
-            (
-                _sums(
-                    sales.filter(pl.col("issued_on").is_between(low, high, closed="right")),
-                    "amount_minor",
-                ),
-                (high - low).days,
-            )
-            for low, high in year
-        ],
-        groups=[(g, c, int(m)) for g, c, m in by_group.iter_rows()],
+        monthly=[(per_month[index], (high - low).days) for index, (low, high) in enumerate(year)],
+        groups=by_group,
     )
-    return kpis_of(session, actor, as_of, days, sums)
 
 
 def check_days(days: int) -> None:
@@ -145,15 +155,17 @@ def kpis_of(session: Session, actor: Actor, as_of: date, days: int, sums: KpiSum
     base = repo.base_currency(session, actor.company_id)
     currencies = set(sums.closing) | set(sums.opening) | set(sums.sales) | set(sums.written_off)
     currencies |= {c for per_month, _ in sums.monthly for c in per_month}
-    currencies |= {c for _, c, _ in sums.groups}
+    currencies |= set(sums.groups["currency"].unique().to_list())
     rates = {c: reference.rate(session, c, base, as_of).rate for c in currencies}
 
     def base_of(per_currency: Mapping[str, int]) -> int:
         return sum(to_base(v, c, base, rates[c]) for c, v in per_currency.items())
 
-    groups: dict[str, int] = defaultdict(int)
-    for key, currency, minor in sums.groups:
-        groups[key] += to_base(minor, currency, base, rates[currency])
+    groups = (
+        in_base(sums.groups, "open_minor", base, rates)
+        .group_by("key")
+        .agg(pl.col("base_minor").sum())
+    )
     ar = base_of(sums.closing)
     return Kpis(
         as_of=as_of,
@@ -167,7 +179,7 @@ def kpis_of(session: Session, actor: Actor, as_of: date, days: int, sums: KpiSum
         dso_count_back=formula.count_back_dso(
             ar, [(base_of(per_month), length) for per_month, length in sums.monthly]
         ),
-        groups=tuple(sorted(groups.values(), reverse=True)),
+        groups=tuple(groups["base_minor"].sort(descending=True).to_list()),
     )
 
 

@@ -138,16 +138,33 @@ def report_of(
         | set(disputes["currency"].unique().to_list())
     }
     width = len(buckets.bounds())
-    table: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+    amounts = in_base(cells, "open_minor", base, rates)
+    wide = amounts.group_by("key").agg(
+        pl.col("base_minor").filter(pl.col("bucket") == i).sum().alias(f"b{i}")
+        for i in range(width)
+    )
+    held = in_base(disputes, "held", base, rates).group_by("key").agg(pl.col("base_minor").sum())
+    wide = wide.join(held, on="key", how="left").fill_null(0).sort("key")
+    rows = [AgingRow(r[0], tuple(r[1:-1]), r[-1]) for r in wide.iter_rows()]
     original: dict[str, list[int]] = defaultdict(lambda: [0] * width)
-    for key_value, currency, bucket, minor in cells.iter_rows():
+    per_currency = cells.group_by("currency", "bucket").agg(pl.col("open_minor").sum())
+    for currency, bucket, minor in per_currency.iter_rows():
         original[currency][bucket] += minor
-        table[key_value][bucket] += to_base(minor, currency, base, rates[currency])
-    held: dict[str, int] = defaultdict(int)
-    for key_value, currency, minor in disputes.iter_rows():
-        held[key_value] += to_base(minor, currency, base, rates[currency])
-    rows = [AgingRow(k, tuple(v), held.get(k, 0)) for k, v in sorted(table.items())]
     return AgingReport(as_of, base, by, buckets, rows, {c: tuple(v) for c, v in original.items()})
+
+
+def in_base(frame: pl.DataFrame, column: str, base: str, rates: dict[str, Decimal]) -> pl.DataFrame:
+    """``frame`` with ``base_minor``: its ``column`` in ``base``. Cells already in ``base`` (most
+    of them) are taken as they are, column-wise; each other cell is converted once, exactly
+    as :func:`to_base` does (Decimal, half up)."""
+    home = frame.filter(pl.col("currency") == base).with_columns(base_minor=pl.col(column))
+    away = frame.filter(pl.col("currency") != base)
+    converted = [
+        to_base(minor, currency, base, rates[currency])
+        for currency, minor in away.select("currency", column).iter_rows()
+    ]
+    away = away.with_columns(base_minor=pl.Series(converted, dtype=pl.Int64))
+    return pl.concat([home, away])
 
 
 def check_grouping(by: str) -> None:

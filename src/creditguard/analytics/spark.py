@@ -342,7 +342,7 @@ def kpi_sums(src: Sources, as_of: date, days: int) -> KpiSums:
             (_pick(monthly.filter(pl.col("month") == index)), (high - low).days)
             for index, (low, high) in enumerate(year)
         ],
-        groups=[(g, c, int(m)) for g, c, m in groups.iter_rows()],
+        groups=groups.rename({"group": "key"}),
     )
 
 
