@@ -417,6 +417,11 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             f"{size / 2**20:,.0f} MB in memory; refresh with nothing new {idle[1] * 1000:.0f} ms"
         )
         ours = timed(lambda: polars_cells(db, actor, as_of), args.runs)
+        reports_run(engine, db, actor, as_of, args)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"[{engine}] peak memory so far (snapshot, reports, KPIs): {peak:,.0f} MB", flush=True
+        )
         inside = timed(lambda: sql_cells(db, actor, as_of), args.runs)
         same = ours[2] == inside[2]
         line = (
@@ -428,8 +433,6 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             theirs = timed(lambda: pandas_cells(db, actor, as_of), args.runs)
             line += f" | pandas warm {theirs[1]:.2f} s, ratio {theirs[1] / ours[1]:.2f}x, equal {theirs[2] == ours[2]}"
         print(line)
-
-        reports_run(engine, db, actor, as_of, args)
         api_run(engine, url, as_of, args)
         if args.spark and engine == "postgresql":
             spark_run(db, actor, as_of, args)
