@@ -136,6 +136,33 @@ def open_items_of_customers(
     return found
 
 
+def open_items_of_invoices(
+    session: Session, company_id: int, invoice_refs: Iterable[str]
+) -> dict[tuple[int, str], list[OpenInstalment]]:
+    """The open instalments of these invoices only, by (customer, currency), oldest due first
+    (as :func:`open_items_of_customers`): a batch whose entries each name their invoice needs
+    no other open item, however many the customers have."""
+    wanted = sorted(set(invoice_refs))
+    rows: list[Any] = []
+    for start in range(0, len(wanted), 900):
+        stmt = (
+            select(Instalment.customer_id, Instalment.currency, *_OPEN_ITEM)
+            .join(Invoice, Invoice.id == Instalment.invoice_id)
+            .where(
+                Invoice.company_id == company_id,
+                Invoice.external_ref.in_(wanted[start : start + 900]),
+                Instalment.open_minor > 0,
+                Invoice.status == "open",
+            )
+        )
+        rows += session.execute(stmt).all()
+    rows.sort(key=lambda r: (r[6], r[7], r[3], r[5]))  # due_on, issued_on, invoice_id, seq
+    found: dict[tuple[int, str], list[OpenInstalment]] = {}
+    for row in rows:
+        found.setdefault((row[0], row[1]), []).append(OpenInstalment(*row[2:]))
+    return found
+
+
 def add_to_open_amounts(
     session: Session, instalments: Mapping[int, int], invoices: Mapping[int, int]
 ) -> None:

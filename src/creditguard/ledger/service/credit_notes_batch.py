@@ -74,7 +74,8 @@ def post_credit_notes(
     if problems:
         raise InvalidInput(problems)
     customers.lock(session, company, [c.customer.id for c in checked])
-    open_items = repo.open_items_of_customers(session, company, [c.customer.id for c in checked])
+    # A note applies to the invoice it names, nothing else: only those invoices' open items.
+    open_items = repo.open_items_of_invoices(session, company, named)
     placed: list[_Placed] = []
     for note in checked:
         placements: list[Placement] = []

@@ -58,9 +58,7 @@ def post_payments(
         except InvalidInput as error:
             problems += error.problems
     customers.lock(session, actor.company_id, [c.id for _, c, _ in checked])
-    open_items = repo.open_items_of_customers(
-        session, actor.company_id, [c.id for _, c, _ in checked]
-    )
+    open_items = _open_items(session, actor.company_id, checked)
     placed = _place_all(batch, checked, open_items, problems)
     if problems:
         raise InvalidInput(problems)
@@ -69,6 +67,25 @@ def post_payments(
     for p in placed:
         totals[p.amount.currency] += p.amount.minor
     return PostedBatch(ids, {k: Money(v, k).decimal_string() for k, v in sorted(totals.items())})
+
+
+def _open_items(
+    session: Session, company_id: int, checked: list[tuple[PaymentIn, PostingDefaults, Money]]
+) -> dict[tuple[int, str], list[OpenInstalment]]:
+    """What the batch may apply money to: every open item of a customer with a payment to place
+    oldest first; of the others, only the invoices their payments name."""
+    whole = {c.id for data, c, _ in checked if data.allocations is None}
+    named = [
+        a.invoice_ref
+        for data, c, _ in checked
+        if data.allocations is not None and c.id not in whole
+        for a in data.allocations
+    ]
+    found = repo.open_items_of_customers(session, company_id, sorted(whole))
+    for key, rows in repo.open_items_of_invoices(session, company_id, named).items():
+        if key[0] not in whole:  # another customer's invoice stays out of reach, as before
+            found[key] = rows
+    return found
 
 
 def _check(
