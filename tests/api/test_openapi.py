@@ -19,9 +19,10 @@ from creditguard.db import Database
 from creditguard.identity import schemas as identity
 from creditguard.imports import schemas as imports
 from creditguard.ledger import schemas as ledger
+from creditguard.rating import schemas as rating
 from creditguard.reference import schemas as reference
 
-MODULES = (identity, customers, ledger, reference, imports, analytics, problems)
+MODULES = (identity, customers, ledger, reference, imports, analytics, rating, problems)
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = ("401", "403", "404", "409", "422")
 LOGIN = "/api/v1/auth/token"

@@ -23,4 +23,4 @@ def test_every_tenant_table_carries_company_id(database: Database) -> None:
         for t in tables
         if "company_id" not in {c["name"] for c in inspect(database.engine).get_columns(t)}
     )
-    assert (len(tables), missing) == (17, [])
+    assert (len(tables), missing) == (22, [])

@@ -18,6 +18,7 @@ from creditguard.api.routes import (
     customers,
     imports,
     ledger,
+    rating,
     reference,
     reports,
 )
@@ -57,6 +58,7 @@ def create_app(
     errors.install(app)
     for module in (auth, customers, ledger, adjustments, imports, changes, reference, reports):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(rating.router, prefix="/api/v1")
 
     @app.get(
         "/healthz",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from creditguard.cli import admin, demo, imports, lookups, models, reports
+from creditguard.cli import admin, demo, imports, lookups, models, rating, reports
 from creditguard.cli import synth as synth_cli
 from creditguard.cli.common import CliGroup, current_lang, print_error
 from creditguard.core.errors import DomainError
@@ -30,6 +30,7 @@ app.add_typer(lookups.customer_app, name="customer")
 app.add_typer(lookups.invoice_app, name="invoice")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(models.model_app, name="model")
+app.add_typer(rating.rating_app, name="rating")
 
 
 def main() -> None:

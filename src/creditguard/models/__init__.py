@@ -15,6 +15,13 @@ from creditguard.models.ledger import (
     Reversal,
     WriteOff,
 )
+from creditguard.models.rating import (
+    CreditDocument,
+    CreditProfile,
+    CreditRating,
+    FinancialStatement,
+    ScorecardPolicy,
+)
 from creditguard.models.reference import FxRate
 
 __all__ = [
@@ -24,10 +31,14 @@ __all__ = [
     "Base",
     "Company",
     "Contact",
+    "CreditDocument",
     "CreditNote",
+    "CreditProfile",
+    "CreditRating",
     "Customer",
     "CustomerBalance",
     "Dispute",
+    "FinancialStatement",
     "FxRate",
     "IdempotencyRecord",
     "Instalment",
@@ -36,6 +47,7 @@ __all__ = [
     "Order",
     "Payment",
     "Reversal",
+    "ScorecardPolicy",
     "User",
     "WriteOff",
 ]
