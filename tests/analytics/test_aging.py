@@ -7,15 +7,16 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 import pytest
 from sqlalchemy import select
 
 from creditguard.analytics import service as analytics
+from creditguard.clock import FixedClock
 from creditguard.core.aging import Buckets, parse_buckets
 from creditguard.core.errors import DomainError
 from creditguard.core.money import Money
@@ -26,6 +27,8 @@ from creditguard.db import Database
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import DisputeIn, ReversalIn, WriteOffIn
 from creditguard.models import Application, Customer, Instalment, Invoice, Reversal
+from creditguard.rating import service as rating
+from creditguard.rating.schemas import OverrideIn
 from creditguard.reference import service as reference
 from tests import builders as b
 
@@ -291,3 +294,37 @@ def test_the_column_rule_is_the_core_rule() -> None:
         frame = pl.DataFrame({"due_on": dates, "issued_on": dates})
         got = frame.select(analytics.bucket_expr(buckets, as_of))[:, 0].to_list()
         assert got == [buckets.index((as_of - d).days) for d in dates]
+
+
+def test_aging_by_the_grade_that_held_on_the_date(db: Database) -> None:
+    actor = literal_ledger(db)
+    with db.read() as session:
+        ids: dict[str, int] = {
+            r[0]: r[1] for r in session.execute(select(Customer.code, Customer.id))
+        }
+    with db.write() as session:
+        first = rating.rate_customer(session, actor, ids["C1"], b.clock(), as_of=date(2026, 6, 1))
+        other = rating.rate_customer(session, actor, ids["C2"], b.clock(), as_of=date(2026, 10, 1))
+        held = min({"A", "B", "C", "D"} - {first.grade, other.grade})
+        overridden_on = FixedClock(datetime(2026, 9, 10, 4, tzinfo=UTC))  # 2026-09-10 in Shanghai
+        rating.override(
+            session,
+            actor,
+            ids["C1"],
+            OverrideIn(grade=held, reason="保函 guarantee"),
+            overridden_on,
+        )
+
+    def rows(as_of: date, by: str, customer_id: int | None = None) -> dict[str, tuple[Any, ...]]:
+        with db.read() as session:
+            report = analytics.aging(
+                session, actor, as_of, by=by, buckets=Buckets(), customer_id=customer_id
+            )
+        return {r.key: (r.buckets, r.disputed) for r in report.rows}
+
+    now, then = rows(AS_OF, "customer"), rows(date(2026, 9, 1), "customer")
+    assert rows(AS_OF, "grade") == {held: now["C1"], other.grade: now["C2"]}
+    # On 2026-09-01 C1 held the grade of its June rating (the override came later), C2 none.
+    assert rows(date(2026, 9, 1), "grade") == {first.grade: then["C1"], "—": then["C2"]}
+    assert rows(AS_OF, "grade", ids["C1"]) == {held: now["C1"]}
+    assert rows(date(2026, 9, 1), "grade", ids["C2"]) == {"—": then["C2"]}

@@ -13,6 +13,7 @@ from creditguard.db.bulk import read_frame
 from creditguard.models import (
     Application,
     Company,
+    CreditRating,
     Customer,
     Dispute,
     Instalment,
@@ -135,6 +136,22 @@ CUSTOMERS = {
 _ONE_PERSON: Final = _people().where(
     Customer.company_id == bindparam("company"), Customer.id == bindparam("customer")
 )
+
+
+def grades_on(
+    session: Session, company_id: int, as_of: date, customer_id: int | None = None
+) -> pl.DataFrame:
+    """Per customer, the grade that held on ``as_of``: that of its latest rating dated up to
+    it (a manual override included). Customers never rated by then are absent."""
+    stmt = (
+        select(CreditRating.customer_id, CreditRating.grade)
+        .where(CreditRating.company_id == company_id, CreditRating.as_of <= as_of)
+        .order_by(CreditRating.customer_id, CreditRating.as_of, CreditRating.id)
+    )
+    if customer_id is not None:
+        stmt = stmt.where(CreditRating.customer_id == customer_id)
+    rows = read_frame(session, stmt, {"customer_id": pl.Int64, "grade": pl.String})
+    return rows.group_by("customer_id", maintain_order=True).last()
 
 
 def base_currency(session: Session, company_id: int) -> str:

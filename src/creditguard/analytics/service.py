@@ -26,7 +26,15 @@ from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.reference import service as reference
 
-GROUPINGS: Final = ("customer", "group", "industry", "region", "salesperson", "currency")
+GROUPINGS: Final = (
+    "customer",
+    "group",
+    "industry",
+    "region",
+    "salesperson",
+    "currency",
+    "grade",  # the credit grade that held on the date
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +106,19 @@ def aging(
     customer_id: int | None = None,
 ) -> AgingReport:
     """Open receivables on ``as_of`` by ``by`` (customer, group, industry, region,
-    salesperson, currency) and bucket, in the company's base currency; of one customer
-    only with ``customer_id`` (its own rows, read by index, summed in Python: a handful of
-    rows). The whole portfolio comes from the portfolio snapshot, refreshed first."""
+    salesperson, currency, grade: the one that held on ``as_of``) and bucket, in the
+    company's base currency; of one customer only with ``customer_id`` (its own rows, read by
+    index, summed in Python: a handful of rows). The whole portfolio comes from the portfolio
+    snapshot, refreshed first."""
     check_grouping(by)
     base = repo.base_currency(session, actor.company_id)
     if customer_id is None:
         snap = snapshot_for(session, actor.company_id)
         items, people = open_in(snap, as_of), snap.customers()
         disputed = snap.disputed(as_of)
+        if by == "grade":
+            grades = repo.grades_on(session, actor.company_id, as_of)
+            people = people.join(grades, on="customer_id", how="left")
     else:
         sums = one_customer(session, actor.company_id, as_of, customer_id, (by, buckets))
         return report_of(session, as_of, base, by, buckets, sums)
@@ -195,6 +207,9 @@ def one_customer(
     person = repo.customer_attributes(session, company_id, customer_id)
     if not person:  # none, or another company's
         raise not_found("customer", customer_id, "customer_id")
+    if by == "grade":
+        graded = repo.grades_on(session, company_id, as_of, customer_id)["grade"].to_list()
+        person = person | {"grade": graded[0] if graded else None}
     dead = dead_invoices(repo.reversals(session, company_id, customer_id), as_of)
     cells: dict[tuple[str, str, int], int] = defaultdict(int)
     invoices: dict[int, tuple[str, str, int]] = {}  # invoice -> (key, currency, open)

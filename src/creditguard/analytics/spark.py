@@ -47,6 +47,7 @@ from creditguard.analytics.service import (
 )
 from creditguard.analytics.snapshot import View
 from creditguard.core.aging import Buckets
+from creditguard.core.errors import invalid
 from creditguard.core.permissions import Actor
 
 JDBC_DRIVER: Final = "org.postgresql.Driver"
@@ -263,6 +264,14 @@ def aging_sums(
     """The open amounts on ``as_of`` per (key, currency, bucket), and the disputed amounts per
     (key, currency) — each invoice's capped at what it had open."""
     check_grouping(by)
+    if by == "grade":
+        raise invalid(
+            "by",
+            by,
+            "invalid",
+            reason="the Spark engine does not group by grade yet: use the Polars engine",
+            reason_zh="Spark 引擎暂不支持按评级分组：请使用 Polars 引擎",
+        )
     items = open_on(src, as_of)
     people = customers(src)
     joined = items.left_join(people, items.customer_id == people.customer_id)

@@ -35,7 +35,7 @@ from creditguard.core.errors import invalid
 from creditguard.customers import service as customers
 
 report_app = typer.Typer(help="Portfolio reports.", no_args_is_help=True)
-By = Literal["customer", "group", "industry", "region", "salesperson", "currency"]
+By = Literal["customer", "group", "industry", "region", "salesperson", "currency", "grade"]
 Shown = Literal["table", "json", "csv", "xlsx"]
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="Business date YYYY-MM-DD (default: today).")
@@ -126,7 +126,8 @@ def aging(  # noqa: PLR0913 - the options are the interface
         By,
         typer.Option(
             "--by",
-            help="Rows per customer, group (parent), industry, region, salesperson or currency.",
+            help="Rows per customer, group (parent), industry, region, salesperson, currency "
+            "or credit grade.",
         ),
     ] = "customer",
     basis: Annotated[

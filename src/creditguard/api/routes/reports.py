@@ -26,7 +26,7 @@ router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
 AsOf = Annotated[
     date | None, Query(description="Business date; today in the company's zone by default.")
 ]
-Grouping = Literal["customer", "group", "industry", "region", "salesperson", "currency"]
+Grouping = Literal["customer", "group", "industry", "region", "salesperson", "currency", "grade"]
 
 _MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -39,7 +39,8 @@ _MEDIA = {
     response_model=AgingOut,
     summary="Aging report",
     description="What was open on `as_of` (today by default) from the entries dated up to it, "
-    "by bucket and by customer, group (parent), industry, region, salesperson or currency; "
+    "by bucket and by customer, group (parent), industry, region, salesperson, currency or "
+    "credit grade (the one that held on `as_of`; `—` for customers not rated by then); "
     "converted to the base currency at the ECB rates of `as_of`. `format=csv|xlsx` downloads "
     "a file (Chinese headers with `Accept-Language: zh-CN`).",
     responses={200: {"content": {m: {} for m in _MEDIA.values()}}},
@@ -107,8 +108,8 @@ def kpis(
     response_model=ConcentrationOut,
     summary="Concentration of receivables",
     description="Open receivables on `as_of` per group (a parent and its members are one risk), "
-    "customer, industry, region, salesperson or currency: the `top` largest with their shares, "
-    "the top-N share and the Herfindahl index.",
+    "customer, industry, region, salesperson, currency or grade: the `top` largest with their "
+    "shares, the top-N share and the Herfindahl index.",
 )
 def concentration(
     ctx: Annotated[Context, Depends(require("ledger:read"))],
