@@ -131,7 +131,11 @@ def copy_to_postgresql(sqlite_path: Path, url: str) -> float:
 
     run("init", "--company", "BENCH", "--database-url", url)
     start = time.perf_counter()
-    tables = list(Base.metadata.sorted_tables)
+    import sqlite3
+
+    with sqlite3.connect(sqlite_path) as source:  # an older schema may lack the newest tables
+        there = {r[0] for r in source.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = [t for t in Base.metadata.sorted_tables if t.name in there]
     with psycopg.connect(url.replace("+psycopg", "")) as target:
         target.execute("SET TIME ZONE 'UTC'")
         target.execute(f"TRUNCATE {', '.join(repr_name(t.name) for t in tables)} CASCADE")
