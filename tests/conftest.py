@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from creditguard.analytics import snapshot
 from creditguard.db import Database
@@ -98,3 +99,16 @@ def db(database: Database) -> Iterator[Database]:
     _clean(database)
     yield database
     _clean(database)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    # The commands must not pick up the developer's own database or language.
+    return CliRunner(
+        env={
+            "CREDITGUARD_DATABASE_URL": None,
+            "CREDITGUARD_LANG": None,
+            "FORCE_COLOR": None,
+            "COLUMNS": "200",
+        }
+    )

@@ -5,23 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from creditguard.db import Database
 from creditguard.db.migrate import upgrade
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    # The commands must not pick up the developer's own database or language.
-    return CliRunner(
-        env={
-            "CREDITGUARD_DATABASE_URL": None,
-            "CREDITGUARD_LANG": None,
-            "FORCE_COLOR": None,
-            "COLUMNS": "200",
-        }
-    )
 
 
 @pytest.fixture

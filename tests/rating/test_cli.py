@@ -18,18 +18,6 @@ from tests import builders as b
 
 
 @pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner(
-        env={
-            "CREDITGUARD_DATABASE_URL": None,
-            "CREDITGUARD_LANG": None,
-            "FORCE_COLOR": None,
-            "COLUMNS": "200",
-        }
-    )
-
-
-@pytest.fixture
 def url(tmp_path: Path) -> str:
     """A migrated SQLite file with company ACME and customers C1 and C2."""
     address = f"sqlite:///{tmp_path / 'creditguard.db'}"

@@ -117,23 +117,7 @@ def open_items_of_customers(
     session: Session, company_id: int, customer_ids: Sequence[int]
 ) -> dict[tuple[int, str], list[OpenInstalment]]:
     """Every open instalment of these customers, by (customer, currency), oldest due first."""
-    found: dict[tuple[int, str], list[OpenInstalment]] = {}
-    wanted = sorted(set(customer_ids))
-    for start in range(0, len(wanted), 900):
-        stmt = (
-            select(Instalment.customer_id, Instalment.currency, *_OPEN_ITEM)
-            .join(Invoice, Invoice.id == Instalment.invoice_id)
-            .where(
-                Instalment.company_id == company_id,
-                Instalment.customer_id.in_(wanted[start : start + 900]),
-                Instalment.open_minor > 0,
-                Invoice.status == "open",
-            )
-            .order_by(Instalment.due_on, Invoice.issued_on, Instalment.invoice_id, Instalment.seq)
-        )
-        for row in session.execute(stmt):
-            found.setdefault((row[0], row[1]), []).append(OpenInstalment(*row[2:]))
-    return found
+    return _open_items(session, company_id, Instalment.customer_id, customer_ids)
 
 
 def open_items_of_invoices(
@@ -142,24 +126,32 @@ def open_items_of_invoices(
     """The open instalments of these invoices only, by (customer, currency), oldest due first
     (as :func:`open_items_of_customers`): a batch whose entries each name their invoice needs
     no other open item, however many the customers have."""
-    wanted = sorted(set(invoice_refs))
-    rows: list[Any] = []
+    return _open_items(session, company_id, Invoice.external_ref, invoice_refs)
+
+
+def _open_items(
+    session: Session, company_id: int, column: Any, values: Iterable[Any]
+) -> dict[tuple[int, str], list[OpenInstalment]]:
+    """Open instalments whose ``column`` is among ``values`` (900 at a time), by (customer,
+    currency), each list oldest due first."""
+    found: dict[tuple[int, str], list[OpenInstalment]] = {}
+    wanted = sorted(set(values))
     for start in range(0, len(wanted), 900):
         stmt = (
             select(Instalment.customer_id, Instalment.currency, *_OPEN_ITEM)
             .join(Invoice, Invoice.id == Instalment.invoice_id)
             .where(
+                Instalment.company_id == company_id,
                 Invoice.company_id == company_id,
-                Invoice.external_ref.in_(wanted[start : start + 900]),
+                column.in_(wanted[start : start + 900]),
                 Instalment.open_minor > 0,
                 Invoice.status == "open",
             )
         )
-        rows += session.execute(stmt).all()
-    rows.sort(key=lambda r: (r[6], r[7], r[3], r[5]))  # due_on, issued_on, invoice_id, seq
-    found: dict[tuple[int, str], list[OpenInstalment]] = {}
-    for row in rows:
-        found.setdefault((row[0], row[1]), []).append(OpenInstalment(*row[2:]))
+        for row in session.execute(stmt):
+            found.setdefault((row[0], row[1]), []).append(OpenInstalment(*row[2:]))
+    for rows in found.values():  # a customer's invoices may come in several chunks
+        rows.sort(key=lambda r: (r.due_on, r.issued_on, r.invoice_id, r.seq))
     return found
 
 
