@@ -90,8 +90,16 @@ def _clean(database: Database) -> None:
         if database.dialect == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
+            # The append-only audit log refuses deletes: lift its triggers while emptying.
+            triggers = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _ in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+            for _, sql in triggers:
+                connection.execute(text(sql))
 
 
 @pytest.fixture

@@ -2,6 +2,16 @@
 
 from creditguard.models.base import Base
 from creditguard.models.company import ApiKey, AuthToken, Company, IdempotencyRecord, User
+from creditguard.models.credit import (
+    AuditEntry,
+    CreditCheck,
+    CreditLimit,
+    CreditReservation,
+    LimitPolicy,
+    LimitRequest,
+    Notification,
+    Webhook,
+)
 from creditguard.models.customer import Contact, Customer, Order
 from creditguard.models.ledger import (
     Application,
@@ -27,14 +37,18 @@ from creditguard.models.reference import FxRate
 __all__ = [
     "ApiKey",
     "Application",
+    "AuditEntry",
     "AuthToken",
     "Base",
     "Company",
     "Contact",
+    "CreditCheck",
     "CreditDocument",
+    "CreditLimit",
     "CreditNote",
     "CreditProfile",
     "CreditRating",
+    "CreditReservation",
     "Customer",
     "CustomerBalance",
     "Dispute",
@@ -44,10 +58,14 @@ __all__ = [
     "Instalment",
     "Invoice",
     "InvoiceLine",
+    "LimitPolicy",
+    "LimitRequest",
+    "Notification",
     "Order",
     "Payment",
     "Reversal",
     "ScorecardPolicy",
     "User",
+    "Webhook",
     "WriteOff",
 ]
