@@ -9,7 +9,15 @@ from typing import Final
 ROLES: Final = ("admin", "credit_manager", "collector", "approver", "sales", "viewer", "erp_client")
 
 _READ = frozenset(
-    {"customers:read", "ledger:read", "balances:read", "reference:read", "users:read_self"}
+    {
+        "customers:read",
+        "ledger:read",
+        "balances:read",
+        "reference:read",
+        "users:read_self",
+        "rating:read",
+        "credit:read",
+    }
 )
 _ERP = frozenset(
     {
@@ -19,17 +27,34 @@ _ERP = frozenset(
         "credit_notes:write",
         "reversals:write",
         "orders:write",
+        "credit:check",
     }
 )
 _CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:write"})
+# A credit manager rates, sets the policies, decides held orders and limit requests (within the
+# approval ladder's authority); an approver (e.g. the CFO) decides above it.
+_CREDIT_MANAGER = frozenset(
+    {
+        "rating:rate",
+        "rating:policy",
+        "rating:override",
+        "models:manage",
+        "credit:policy",
+        "credit:decide",
+        "limits:request",
+        "limits:approve",
+        "audit:read",
+    }
+)
+_APPROVER = frozenset({"credit:decide", "limits:approve", "audit:read"})
 
 POLICY: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
-        "admin": _READ | _CREDIT | frozenset({"users:manage", "api_keys:manage"}),
-        "credit_manager": _READ | _CREDIT,
+        "admin": _READ | _CREDIT | _CREDIT_MANAGER | frozenset({"users:manage", "api_keys:manage"}),
+        "credit_manager": _READ | _CREDIT | _CREDIT_MANAGER,
         "collector": _READ | frozenset({"disputes:write", "contacts:write"}),
-        "approver": _READ,
-        "sales": _READ,
+        "approver": _READ | _APPROVER,
+        "sales": _READ | frozenset({"credit:check", "limits:request"}),
         "viewer": _READ,
         "erp_client": _READ | _ERP,
     }

@@ -1,0 +1,1 @@
+"""The append-only audit log: every limit change, approval and credit decision, hash-chained."""

@@ -1,0 +1,128 @@
+"""Write to the audit log and verify its hash chain.
+
+Each entry's ``hash`` is the SHA-256 of its canonical content (company, seq, instant, actor,
+action, subject, body) joined to the previous entry's hash; the first entry of a company follows
+:data:`GENESIS`. Changing, removing or reordering any entry breaks every hash after it, and
+:func:`verify` names the first entry where the chain no longer holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from creditguard.audit import repository as repo
+from creditguard.models import AuditEntry
+
+GENESIS = "0" * 64
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to the audit log")
+
+
+def canonical(body: Mapping[str, Any]) -> str:
+    """The body as canonical JSON: sorted keys, no spaces, Decimals and dates as strings."""
+    return json.dumps(
+        body, sort_keys=True, separators=(",", ":"), default=_plain, ensure_ascii=False
+    )
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """The hash an entry must carry: of its content, following its ``prev_hash``."""
+    content = canonical(
+        {
+            "company_id": entry.company_id,
+            "seq": entry.seq,
+            "at": entry.at.astimezone(UTC).isoformat(),
+            "actor": entry.actor,
+            "action": entry.action,
+            "subject": entry.subject,
+            "body": entry.body,
+        }
+    )
+    return hashlib.sha256(f"{entry.prev_hash}\n{content}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What happened (``limit.set``), to what (``customer:42``), with which facts."""
+
+    action: str
+    subject: str
+    body: Mapping[str, Any]
+
+
+def record(session: Session, company_id: int, actor: str, event: Event, at: datetime) -> AuditEntry:
+    """Append one entry in the caller's transaction (it lands or vanishes with the change)."""
+    repo.lock_chain(session, company_id)
+    last = repo.last_entry(session, company_id)
+    seq, prev_hash = (1, GENESIS) if last is None else (last[0] + 1, last[1])
+    entry = AuditEntry(
+        company_id=company_id,
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=event.action,
+        subject=event.subject,
+        body=canonical(event.body),
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """Where the chain fails: ``seq`` and why (``gap``, ``prev_hash``, ``hash``)."""
+
+    seq: int
+    code: str
+    expected: str
+    found: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    company_id: int
+    entries: int
+    last_hash: str
+    breaks: tuple[Break, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+
+def verify(session: Session, company_id: int, limit: int = 20) -> Verification:
+    """Walk the company's chain from the start; report up to ``limit`` breaks, in order."""
+    breaks: list[Break] = []
+    prev_hash, expected_seq, seen = GENESIS, 1, 0
+    for entry in repo.entries(session, company_id):
+        seen += 1
+        if entry.seq != expected_seq:
+            breaks.append(Break(entry.seq, "gap", str(expected_seq), str(entry.seq)))
+        if entry.prev_hash != prev_hash:
+            breaks.append(Break(entry.seq, "prev_hash", prev_hash, entry.prev_hash))
+        computed = entry_hash(entry)
+        if computed != entry.hash:
+            breaks.append(Break(entry.seq, "hash", computed, entry.hash))
+        prev_hash, expected_seq = entry.hash, entry.seq + 1
+        if len(breaks) >= limit:
+            break
+    return Verification(company_id, seen, prev_hash, tuple(breaks[:limit]))

@@ -1,0 +1,1 @@
+"""Order credit checks: the limit policy, exposure, reservations and held orders."""

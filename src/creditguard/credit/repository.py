@@ -1,0 +1,1 @@
+"""Every query of credit limits, policies, checks and reservations."""

@@ -1,0 +1,1 @@
+"""The credit area's services."""

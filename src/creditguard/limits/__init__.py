@@ -1,0 +1,1 @@
+"""Limit requests, their approval by authority, and the nightly limit review."""

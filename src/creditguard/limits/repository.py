@@ -1,0 +1,1 @@
+"""Every query of limit requests and the review."""

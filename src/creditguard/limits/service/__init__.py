@@ -1,0 +1,1 @@
+"""The limits area's services."""
