@@ -22,7 +22,7 @@ from creditguard.core.errors import DomainError
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.customers import service as customers
-from creditguard.customers.schemas import CustomerIn
+from creditguard.customers.schemas import CustomerIn, CustomerUpdate
 from creditguard.db import Database
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import DisputeIn, ReversalIn, WriteOffIn
@@ -328,3 +328,22 @@ def test_aging_by_the_grade_that_held_on_the_date(db: Database) -> None:
     assert rows(date(2026, 9, 1), "grade") == {first.grade: then["C1"], "—": then["C2"]}
     assert rows(AS_OF, "grade", ids["C1"]) == {held: now["C1"]}
     assert rows(date(2026, 9, 1), "grade", ids["C2"]) == {"—": then["C2"]}
+
+
+def test_a_customer_moved_is_grouped_anew_by_the_kept_snapshot(db: Database) -> None:
+    """The snapshot keeps the customers as the reports read them (group, industry, ...) from
+    one refresh to the next; a change to a customer is in the next report."""
+    actor = literal_ledger(db)
+
+    def by_industry() -> list[tuple[str, int]]:
+        with db.read() as session:
+            report = analytics.aging(session, actor, AS_OF, by="industry", buckets=Buckets())
+        return [(r.key, r.total) for r in report.rows]
+
+    before = by_industry()
+    assert [key for key, _ in before] == ["machinery", "textiles"]
+    with db.write() as session:
+        c1 = session.scalar(select(Customer.id).where(Customer.code == "C1"))
+        assert c1 is not None
+        customers.update(session, actor, c1, CustomerUpdate(industry="textiles"), b.clock())
+    assert by_industry() == [("textiles", before[0][1] + before[1][1])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -16,7 +17,7 @@ from creditguard.cli.main import app as cli
 from creditguard.core import kpis as formula
 from creditguard.db import Database
 from tests import builders as b
-from tests.analytics.test_aging import AS_OF, literal_ledger, usd
+from tests.analytics.test_aging import AS_OF, literal_ledger, random_ledger, usd
 from tests.api.test_api import add_user, login
 
 
@@ -117,3 +118,19 @@ def test_count_back_dso_puts_each_invoice_in_its_calendar_month(db: Database) ->
     months = [(amount, length) for amount, (_, length) in zip(sales, sums.monthly, strict=True)]
     assert found.dso_count_back == formula.count_back_dso(found.ar, months)
     assert found.dso_count_back is not None
+
+
+def test_a_monthly_series_is_each_month_computed_alone(db: Database) -> None:
+    """The series reads each month end once (a month's close is the next one's opening): the
+    figures are those of each month's KPIs computed on their own, on a ledger with payments,
+    write-offs, disputes and reversals."""
+    actor = random_ledger(db, 4)
+    with db.read() as session:
+        series = kpis.kpi_series(session, actor, date(2026, 12, 15), 12)
+        alone = [
+            kpis.kpis(session, actor, end, days=days)
+            for end, days in kpis.month_ends(date(2026, 12, 15), 12)
+        ]
+    assert [k.as_json() for k in series] == [k.as_json() for k in alone]
+    assert all(later.opening_ar == earlier.ar for earlier, later in pairwise(series))
+    assert len({k.ar for k in series}) > 6  # the ledger moves month by month

@@ -46,8 +46,8 @@ def aging_grid(report: AgingReport, locale: str) -> tuple[list[str], list[list[s
         amounts = [*row.buckets, row.total, row.disputed]
         return [row.key, *(Money(v, report.currency).decimal_string() for v in amounts)]
 
-    totals = report.totals()
-    return header, [*(line(r) for r in report.rows), line(totals)]
+    shown = report.text_rows(report.buckets.labels())  # column-wise: one string per cell
+    return header, [*(list(r) for r in shown.iter_rows()), line(report.totals())]
 
 
 def _xlsx(report: AgingReport, header: list[str], rows: list[list[str]]) -> bytes:

@@ -108,12 +108,24 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     return kpis_of(session, actor, as_of, days, kpi_sums(snap, as_of, days))
 
 
-def kpi_sums(snap: View, as_of: date, days: int) -> KpiSums:
-    """The sums behind the KPIs of the ``days`` days ending on ``as_of``, from a snapshot."""
+def kpi_sums(
+    snap: View, as_of: date, days: int, *, opened: dict[date, pl.DataFrame] | None = None
+) -> KpiSums:
+    """The sums behind the KPIs of the ``days`` days ending on ``as_of``, from a snapshot.
+    ``opened`` keeps what was open on each date already read (a monthly series reads each
+    month end once: the close of one month is the opening of the next)."""
     start = as_of - timedelta(days=days)
-    closing, opening = open_in(snap, as_of), open_in(snap, start)
+    opened = {} if opened is None else opened
+    for day in (as_of, start):
+        if day not in opened:
+            opened[day] = open_in(snap, day)
+    closing, opening = opened[as_of], opened[start]
     year = months_back(as_of, 12)
-    sales = snap.issued(min(start, year[-1][0]), as_of)
+    # Sales are sums of instalments (an invoice's instalments add up to it): no per-invoice
+    # grouping needed, only the invoices reversed on the date taken out.
+    sales = snap.items.filter(
+        pl.col("issued_on") > min(start, year[-1][0]), pl.col("issued_on") <= as_of
+    ).select("invoice_id", "issued_on", "currency", "amount_minor")
     dead = dead_invoices(snap.reversals, as_of)
     if dead:
         sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
@@ -220,8 +232,13 @@ def concentration(
 
 
 def concentration_of(report: AgingReport) -> Concentration:
-    rows = sorted(((r.key, r.total) for r in report.rows), key=lambda kv: (-kv[1], kv[0]))
-    return Concentration(report.as_of, report.by, report.currency, rows)
+    """Each key's total, the largest first (ties by key)."""
+    width = len(report.buckets.bounds())
+    totals = report.table.select(
+        "key",
+        pl.sum_horizontal(pl.col(f"b{i}").cast(pl.Int128) for i in range(width)).alias("total"),
+    ).sort("total", "key", descending=[True, False])
+    return Concentration(report.as_of, report.by, report.currency, list(totals.iter_rows()))
 
 
 def text_or_none(value: Decimal | None) -> str | None:
@@ -230,8 +247,16 @@ def text_or_none(value: Decimal | None) -> str | None:
 
 def kpi_series(session: Session, actor: Actor, last: date, months: int = 12) -> list[Kpis]:
     """Month by month, oldest first: the KPIs of each calendar month ending on or before
-    ``last`` (the last one may be the month to date)."""
-    return [kpis(session, actor, end, days=days) for end, days in month_ends(last, months)]
+    ``last`` (the last one may be the month to date), from one refresh of the snapshot."""
+    ends = month_ends(last, months)
+    snap = snapshot_for(session, actor.company_id)
+    opened: dict[date, pl.DataFrame] = {}
+    series = []
+    for end, days in ends:
+        sums = kpi_sums(snap, end, days, opened=opened)
+        opened.pop(end - timedelta(days=days))  # no later month opens on it
+        series.append(kpis_of(session, actor, end, days, sums))
+    return series
 
 
 def month_ends(last: date, months: int) -> list[tuple[date, int]]:

@@ -13,16 +13,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 import polars as pl
 from sqlalchemy.orm import Session
 
+from creditguard.analytics import conversion
 from creditguard.analytics import repository as repo
 from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.core.aging import Buckets
 from creditguard.core.errors import invalid, not_found
-from creditguard.core.money import Money
+from creditguard.core.money import Money, currency_exponent
 from creditguard.core.permissions import Actor
 from creditguard.reference import service as reference
 
@@ -50,19 +51,44 @@ class AgingRow:
 
 @dataclass(frozen=True, slots=True)
 class AgingReport:
+    """The report as columns: ``table`` has one row per key (sorted), ``key``, then the
+    buckets ``b0``, ``b1``, ... and ``disputed`` in base-currency minor units. Rows as Python
+    objects or text are made only when they are shown (:attr:`rows`, :meth:`as_json`,
+    :meth:`text_rows`)."""
+
     as_of: date
     currency: str
     by: str
     buckets: Buckets
-    rows: list[AgingRow]
+    table: pl.DataFrame
     original: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per currency, unconverted
+
+    @property
+    def rows(self) -> list[AgingRow]:
+        """One row per key, in key order."""
+        return [AgingRow(r[0], tuple(r[1:-1]), r[-1]) for r in self.table.iter_rows()]
 
     def totals(self) -> AgingRow:
         width = len(self.buckets.bounds())
-        return AgingRow(
-            "total",
-            tuple(sum(r.buckets[i] for r in self.rows) for i in range(width)),
-            sum(r.disputed for r in self.rows),
+        wide = pl.col(*_amounts(width), "disputed").cast(pl.Int128)  # no sum of Int64 wraps
+        sums = self.table.select(wide.sum()).row(0)
+        return AgingRow("total", tuple(int(v) for v in sums[:-1]), int(sums[-1]))
+
+    def text_rows(self, labels: tuple[str, ...]) -> pl.DataFrame:
+        """``key``, the buckets under ``labels``, ``total`` and ``disputed``, as decimal
+        strings in the base currency (:meth:`Money.decimal_string`), one row per key."""
+        places = currency_exponent(self.currency)
+        amounts = _amounts(len(labels))
+        return self.table.select(
+            "key",
+            *(
+                decimal_text(pl.col(a), places).alias(n)
+                for a, n in zip(amounts, labels, strict=True)
+            ),
+            decimal_text(pl.sum_horizontal(pl.col(*amounts).cast(pl.Int128)), places).alias(
+                "total"
+            ),
+            decimal_text(pl.col("disputed"), places).alias("disputed"),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -83,17 +109,29 @@ class AgingReport:
             "buckets": list(labels),
             "totals": cells(totals, self.currency)
             | {"disputed": Money(totals.disputed, self.currency).decimal_string()},
-            "rows": [
-                {"key": r.key}
-                | cells(r, self.currency)
-                | {"disputed": Money(r.disputed, self.currency).decimal_string()}
-                for r in self.rows
-            ],
+            "rows": self.text_rows(labels).to_dicts(),
             "original_currency": {
                 currency: cells(AgingRow(currency, amounts, 0), currency)
                 for currency, amounts in sorted(self.original.items())
             },
         }
+
+
+def _amounts(width: int) -> list[str]:
+    return [f"b{i}" for i in range(width)]
+
+
+def decimal_text(minor: pl.Expr, places: int) -> pl.Expr:
+    """Integer minor units as :meth:`Money.decimal_string` writes them, column-wise: "-0.05",
+    "0.00", "12800.00" (``places`` decimals; none: the integer)."""
+    if places == 0:
+        return minor.cast(pl.String)
+    wide = minor.cast(pl.Int128)
+    unit = 10**places
+    sign = pl.when(wide < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    whole = (wide.abs() // unit).cast(pl.String)
+    fraction = (wide.abs() % unit).cast(pl.String).str.zfill(places)
+    return pl.concat_str(sign, whole, pl.lit("."), fraction)
 
 
 def aging(
@@ -112,24 +150,42 @@ def aging(
     snapshot, refreshed first."""
     check_grouping(by)
     base = repo.base_currency(session, actor.company_id)
-    if customer_id is None:
-        snap = snapshot_for(session, actor.company_id)
-        items, people = open_in(snap, as_of), snap.customers()
-        disputed = snap.disputed(as_of)
-        if by == "grade":
-            grades = repo.grades_on(session, actor.company_id, as_of)
-            people = people.join(grades, on="customer_id", how="left")
-    else:
+    if customer_id is not None:
         sums = one_customer(session, actor.company_id, as_of, customer_id, (by, buckets))
         return report_of(session, as_of, base, by, buckets, sums)
-    items = items.join(people, on="customer_id", how="left").with_columns(
-        salesperson=pl.coalesce("salesperson", "customer_salesperson"),
-        bucket=bucket_expr(buckets, as_of),
-    )
-    items = items.with_columns(key=pl.col(by).fill_null("—"))
-    cells = items.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum())
-    disputes = _disputed_per_key(items, disputed)
+    snap = snapshot_for(session, actor.company_id)
+    people = snap.customers()
+    if by == "grade":
+        grades = repo.grades_on(session, actor.company_id, as_of)
+        people = people.join(grades, on="customer_id", how="left")
+    items = open_in(snap, as_of, lazy=True).with_columns(bucket=bucket_expr(buckets, as_of))
+    cells = aging_cells(items, by, people)
+    disputes = _disputed_per_key(items, snap.disputed(as_of), by, people)
     return report_of(session, as_of, base, by, buckets, (cells, disputes))
+
+
+def aging_cells(items: pl.DataFrame | pl.LazyFrame, by: str, people: pl.DataFrame) -> pl.DataFrame:
+    """(key, currency, bucket, open_minor) from open items with their ``bucket``, in one lazy
+    pass: only the columns the sums need go through the join with the customers."""
+    own = ["salesperson"] if by == "salesperson" else []  # the invoice's, else the customer's
+    narrow = items.lazy().select("customer_id", *own, "currency", "bucket", "open_minor")
+    if by == "currency":
+        keyed = narrow.with_columns(key=pl.col("currency"))
+    else:
+        keyed = _keyed(narrow, by, people)
+    return keyed.group_by("key", "currency", "bucket").agg(pl.col("open_minor").sum()).collect()
+
+
+def _keyed(frame: pl.LazyFrame, by: str, people: pl.DataFrame) -> pl.LazyFrame:
+    """``frame`` (customer_id, and salesperson when ``by`` is salesperson) with ``key``: the
+    customer's ``by`` ("—" when it has none)."""
+    if by == "salesperson":
+        attribute = people.select("customer_id", "customer_salesperson")
+        key = pl.coalesce("salesperson", "customer_salesperson")
+    else:
+        attribute, key = people.select("customer_id", by), pl.col(by)
+    joined = frame.join(attribute.lazy(), on="customer_id", how="left")
+    return joined.with_columns(key=key.fill_null("—"))
 
 
 def report_of(
@@ -156,27 +212,23 @@ def report_of(
         for i in range(width)
     )
     held = in_base(disputes, "held", base, rates).group_by("key").agg(pl.col("base_minor").sum())
-    wide = wide.join(held, on="key", how="left").fill_null(0).sort("key")
-    rows = [AgingRow(r[0], tuple(r[1:-1]), r[-1]) for r in wide.iter_rows()]
+    table = (
+        wide.join(held.rename({"base_minor": "disputed"}), on="key", how="left")
+        .fill_null(0)
+        .sort("key")
+    )
     original: dict[str, list[int]] = defaultdict(lambda: [0] * width)
     per_currency = cells.group_by("currency", "bucket").agg(pl.col("open_minor").sum())
     for currency, bucket, minor in per_currency.iter_rows():
         original[currency][bucket] += minor
-    return AgingReport(as_of, base, by, buckets, rows, {c: tuple(v) for c, v in original.items()})
+    return AgingReport(as_of, base, by, buckets, table, {c: tuple(v) for c, v in original.items()})
 
 
 def in_base(frame: pl.DataFrame, column: str, base: str, rates: dict[str, Decimal]) -> pl.DataFrame:
     """``frame`` with ``base_minor``: its ``column`` in ``base``. Cells already in ``base`` (most
-    of them) are taken as they are, column-wise; each other cell is converted once, exactly
-    as :func:`to_base` does (Decimal, half up)."""
-    home = frame.filter(pl.col("currency") == base).with_columns(base_minor=pl.col(column))
-    away = frame.filter(pl.col("currency") != base)
-    converted = [
-        to_base(minor, currency, base, rates[currency])
-        for currency, minor in away.select("currency", column).iter_rows()
-    ]
-    away = away.with_columns(base_minor=pl.Series(converted, dtype=pl.Int64))
-    return pl.concat([home, away])
+    of them) are taken as they are; every other cell is converted once, exactly as
+    :func:`to_base` does (Decimal, half up), computed column-wise (``analytics.conversion``)."""
+    return conversion.in_base(frame, column, base, rates, to_base)
 
 
 def check_grouping(by: str) -> None:
@@ -258,13 +310,18 @@ def one_customer(
     )
 
 
-def open_in(snap: View, as_of: date) -> pl.DataFrame:
-    """As :func:`open_on`, from the portfolio snapshot."""
-    items = snap.open_on(as_of)
+@overload
+def open_in(snap: View, as_of: date) -> pl.DataFrame: ...
+@overload
+def open_in(snap: View, as_of: date, *, lazy: Literal[True]) -> pl.LazyFrame: ...
+def open_in(snap: View, as_of: date, *, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+    """As :func:`open_on`, from the portfolio snapshot (``lazy``: a plan, to be narrowed and
+    summed in the same pass)."""
+    items = snap.open_on(as_of, lazy=True)
     dead = dead_invoices(snap.reversals, as_of)
     if dead:
         items = items.filter(~pl.col("invoice_id").is_in(sorted(dead)))
-    return items
+    return items if lazy else items.collect()
 
 
 def dead_invoices(links: list[tuple[int, str, int, date]], as_of: date) -> set[int]:
@@ -297,9 +354,17 @@ def bucket_expr(buckets: Buckets, as_of: date) -> pl.Expr:
     return expr
 
 
-def _disputed_per_key(items: pl.DataFrame, disputes: pl.DataFrame) -> pl.DataFrame:
-    """Disputed amounts per group key and currency, each invoice's capped at what it had open."""
-    per_invoice = items.group_by("invoice_id", "key", "currency").agg(pl.col("open_minor").sum())
-    held = per_invoice.join(disputes, on="invoice_id", how="inner")
+def _disputed_per_key(
+    items: pl.DataFrame | pl.LazyFrame, disputes: pl.DataFrame, by: str, people: pl.DataFrame
+) -> pl.DataFrame:
+    """Disputed amounts per group key and currency, each invoice's capped at what it had open.
+    Few invoices are in dispute: their items are picked out before anything is grouped."""
+    disputed = items.lazy().filter(pl.col("invoice_id").is_in(disputes["invoice_id"]))
+    if by == "currency":
+        keyed = disputed.with_columns(key=pl.col("currency"))
+    else:
+        keyed = _keyed(disputed, by, people)
+    per_invoice = keyed.group_by("invoice_id", "key", "currency").agg(pl.col("open_minor").sum())
+    held = per_invoice.join(disputes.lazy(), on="invoice_id", how="inner")
     held = held.with_columns(pl.min_horizontal("open_minor", "disputed_minor").alias("held"))
-    return held.group_by("key", "currency").agg(pl.col("held").sum())
+    return held.group_by("key", "currency").agg(pl.col("held").sum()).collect()

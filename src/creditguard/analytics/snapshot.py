@@ -28,7 +28,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import polars as pl
 from sqlalchemy import Engine
@@ -117,6 +117,7 @@ class Snapshot:
         self.people = pl.DataFrame(schema=repo.PEOPLE)
         self.disputes = pl.DataFrame(schema=repo.DISPUTES)
         self.reversals: list[tuple[int, str, int, date]] = []
+        self._customers: pl.DataFrame | None = None  # people as reports read them, once
         self._manifest = manifest
 
     @property
@@ -202,6 +203,7 @@ class Snapshot:
         if people.height:
             others = self.people.join(people.select("customer_id"), on="customer_id", how="anti")
             self.people = pl.concat([others, people])
+            self._customers = None
 
     def _reset(self, created: str | None) -> None:
         self._empty(_Manifest(self.company_id, created))
@@ -234,6 +236,7 @@ class Snapshot:
         people = self.directory / "people.parquet"
         if people.exists():
             self.people = pl.read_parquet(people)
+            self._customers = None
         self._manifest = manifest
 
     def _save(self, items: pl.DataFrame, entries: pl.DataFrame, people: pl.DataFrame) -> None:
@@ -267,7 +270,16 @@ class Snapshot:
     def view(self) -> View:
         """The frames as they stand, together (a refresh running meanwhile replaces them)."""
         with self._lock:
-            return View(self.items, self.entries, self.people, self.disputes, self.reversals)
+            if self._customers is None:
+                self._customers = customers_of(self.people)
+            return View(
+                self.items,
+                self.entries,
+                self.people,
+                self.disputes,
+                self.reversals,
+                self._customers,
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,18 +291,25 @@ class View:
     people: pl.DataFrame
     disputes: pl.DataFrame
     reversals: list[tuple[int, str, int, date]]
+    customer_rows: pl.DataFrame | None = None  # ``customers()``, when made already
 
-    def open_on(self, as_of: date) -> pl.DataFrame:
+    @overload
+    def open_on(self, as_of: date) -> pl.DataFrame: ...
+    @overload
+    def open_on(self, as_of: date, *, lazy: Literal[True]) -> pl.LazyFrame: ...
+    def open_on(self, as_of: date, *, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
         """Instalments of invoices issued by ``as_of`` with what was open on them that day
-        (reversed invoices are taken out by the caller), as ``repository.open_items``."""
-        items = self.items.filter(pl.col("issued_on") <= as_of)
+        (reversed invoices are taken out by the caller), as ``repository.open_items``;
+        ``lazy``: as a plan the caller narrows and collects."""
+        # lazily: the filters and the projection run as one pass over the instalments
+        items = self.items.lazy().filter(pl.col("issued_on") <= as_of)
         later = self.entries.filter(pl.col("applied_on") > as_of)
         open_minor = pl.col("amount_minor") - pl.col("applied")
         if later.height:
             back = later.group_by("instalment_id").agg(pl.col("amount_minor").sum().alias("back"))
-            items = items.join(back, on="instalment_id", how="left")
+            items = items.join(back.lazy(), on="instalment_id", how="left")
             open_minor = open_minor + pl.col("back").fill_null(0)
-        return items.select(
+        found = items.select(
             "invoice_id",
             "customer_id",
             "due_on",
@@ -299,15 +318,13 @@ class View:
             open_minor.alias("open_minor"),
             "salesperson",
         ).filter(pl.col("open_minor") != 0)
+        return found if lazy else found.collect()
 
     def customers(self) -> pl.DataFrame:
         """As ``repository.customers``: group is the parent's code, or the customer's own."""
-        parents = self.people.select(parent_id="customer_id", parent_code="customer")
-        return (
-            self.people.join(parents, on="parent_id", how="left")
-            .with_columns(group=pl.coalesce("parent_code", "customer"))
-            .select(list(repo.CUSTOMERS))
-        )
+        if self.customer_rows is not None:
+            return self.customer_rows
+        return customers_of(self.people)
 
     def disputed(self, as_of: date) -> pl.DataFrame:
         """Per invoice, the amount in dispute on ``as_of``, as ``repository.disputed``."""
@@ -334,6 +351,17 @@ class View:
         )
         sums = rows.group_by("currency").agg(pl.col("amount_minor").sum())
         return {c: int(v) for c, v in sums.iter_rows() if v}
+
+
+def customers_of(people: pl.DataFrame) -> pl.DataFrame:
+    """The snapshot's people as ``repository.customers``: group is the parent's code, or the
+    customer's own."""
+    parents = people.select(parent_id="customer_id", parent_code="customer")
+    return (
+        people.join(parents, on="parent_id", how="left")
+        .with_columns(group=pl.coalesce("parent_code", "customer"))
+        .select(list(repo.CUSTOMERS))
+    )
 
 
 def _top(frame: pl.DataFrame, column: str) -> int:
