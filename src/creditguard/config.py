@@ -29,8 +29,22 @@ class Settings(BaseSettings):
         "var/snapshots",
         description="Where portfolio snapshots (Parquet) are kept between runs; empty: in memory.",
     )
+    models_dir: str = Field(
+        "var/models",
+        description="Where registered model files are kept (one folder per company, model and "
+        "version; checked against their SHA-256 on every load).",
+    )
     idempotency_stale_seconds: int = Field(
         60, ge=1, description="After this, an unfinished Idempotency-Key may be claimed again."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP server for notification e-mails.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field("creditguard@localhost", description="Sender of notification e-mails.")
+    notify_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="Timeout of one e-mail or webhook delivery."
+    )
+    notify_max_attempts: int = Field(
+        5, ge=1, le=50, description="Deliveries tried before a notification is marked failed."
     )
 
 

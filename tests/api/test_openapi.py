@@ -14,15 +14,30 @@ from creditguard.analytics import schemas as analytics
 from creditguard.api import problems
 from creditguard.api.app import create_app
 from creditguard.api.pagination import Changes, Page
+from creditguard.credit import schemas as credit
 from creditguard.customers import schemas as customers
 from creditguard.db import Database
 from creditguard.identity import schemas as identity
 from creditguard.imports import schemas as imports
 from creditguard.ledger import schemas as ledger
+from creditguard.limits import schemas as limits
+from creditguard.rating import registry_schemas
 from creditguard.rating import schemas as rating
 from creditguard.reference import schemas as reference
 
-MODULES = (identity, customers, ledger, reference, imports, analytics, rating, problems)
+MODULES = (
+    identity,
+    customers,
+    ledger,
+    reference,
+    imports,
+    analytics,
+    rating,
+    registry_schemas,
+    credit,
+    limits,
+    problems,
+)
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = ("401", "403", "404", "409", "422")
 LOGIN = "/api/v1/auth/token"

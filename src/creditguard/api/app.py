@@ -13,11 +13,15 @@ from creditguard.api import errors, problems
 from creditguard.api.deps import CredentialCache
 from creditguard.api.routes import (
     adjustments,
+    audit,
     auth,
     changes,
+    credit,
     customers,
     imports,
     ledger,
+    limits,
+    models,
     rating,
     reference,
     reports,
@@ -59,6 +63,10 @@ def create_app(
     for module in (auth, customers, ledger, adjustments, imports, changes, reference, reports):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(rating.router, prefix="/api/v1")
+    app.include_router(models.router, prefix="/api/v1")
+    app.include_router(credit.router, prefix="/api/v1")
+    app.include_router(limits.router, prefix="/api/v1")
+    app.include_router(audit.router, prefix="/api/v1")
 
     @app.get(
         "/healthz",

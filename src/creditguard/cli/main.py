@@ -6,7 +6,10 @@ import typer
 
 from creditguard.cli import admin, demo, imports, lookups, models, rating, reports
 from creditguard.cli import synth as synth_cli
+from creditguard.cli.audit import audit_app
 from creditguard.cli.common import CliGroup, current_lang, print_error
+from creditguard.cli.credit import credit_app, notify_app
+from creditguard.cli.limits import limit_app
 from creditguard.core.errors import DomainError
 
 app = typer.Typer(
@@ -31,6 +34,10 @@ app.add_typer(lookups.invoice_app, name="invoice")
 app.add_typer(reports.report_app, name="report")
 app.add_typer(models.model_app, name="model")
 app.add_typer(rating.rating_app, name="rating")
+app.add_typer(limit_app, name="limit")
+app.add_typer(audit_app, name="audit")
+app.add_typer(credit_app, name="credit")
+app.add_typer(notify_app, name="notify")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,7 @@ from creditguard.core.errors import invalid
 from creditguard.customers import service as customers
 from creditguard.rating import service
 from creditguard.rating.schemas import PolicyIn, PolicyOut, RatingOut
+from creditguard.rating.service import blend
 
 rating_app = typer.Typer(help="Credit ratings: the expert scorecard.", no_args_is_help=True)
 AsOf = Annotated[
@@ -225,3 +227,38 @@ def import_statements(
         made = service.import_statements(session, actor, rows, SystemClock())
     text = f"已导入 {len(made)} 份财务报表" if _zh(lang) else f"{len(made)} statements imported"
     out().print(Text(text))
+
+
+@rating_app.command("blend")
+def blend_setting(
+    *,
+    company: CompanyCode,
+    weight: Annotated[
+        str | None,
+        typer.Option("--weight", help="Model weight 0-1 (saves a new version; 0: expert only)."),
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Which registered model: champion or challenger.")
+    ] = "champion",
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """Show the blend rule, or save a new version: grade from (1-w)·expert + w·model score."""
+    with opened(database_url) as db, db.write() as session:
+        actor = tenant(session, company).actor
+        if weight is None:
+            shown = blend.current_setting(session, actor)
+        else:
+            try:
+                value = Decimal(weight)
+            except InvalidOperation:
+                raise invalid(
+                    "weight", weight, "invalid", reason="not a number", reason_zh="不是数字"
+                ) from None
+            shown = blend.put_setting(session, actor, value, model, SystemClock())
+    if shown is None:
+        echo_json({"version": None, "model_weight": "0", "model": None})
+    else:
+        echo_json(
+            {"version": shown.version, "model_weight": str(shown.model_weight), "model": shown.role}
+        )

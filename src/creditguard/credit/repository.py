@@ -1,1 +1,453 @@
 """Every query of credit limits, policies, checks and reservations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from creditguard.models import (
+    Company,
+    CreditCheck,
+    CreditLimit,
+    CreditRating,
+    CreditReservation,
+    Customer,
+    FinancialStatement,
+    Instalment,
+    Invoice,
+    LimitPolicy,
+    Notification,
+    Order,
+    Webhook,
+)
+
+
+def latest_policy(session: Session, company_id: int) -> LimitPolicy | None:
+    return session.scalar(
+        select(LimitPolicy)
+        .where(LimitPolicy.company_id == company_id)
+        .order_by(LimitPolicy.version.desc())
+        .limit(1)
+    )
+
+
+def policy_version(session: Session, company_id: int, version: int) -> LimitPolicy | None:
+    return session.scalar(
+        select(LimitPolicy).where(
+            LimitPolicy.company_id == company_id, LimitPolicy.version == version
+        )
+    )
+
+
+def policy_versions(session: Session, company_id: int) -> list[LimitPolicy]:
+    """Every stored version of the company's policy, newest first."""
+    return list(
+        session.scalars(
+            select(LimitPolicy)
+            .where(LimitPolicy.company_id == company_id)
+            .order_by(LimitPolicy.version.desc())
+        )
+    )
+
+
+Param = ColumnElement[Any]  # a bound parameter of a statement built once
+
+# --- customers, limits, ratings ---
+
+
+def lock_customer(session: Session, company_id: int, code: str) -> tuple[Customer, Company] | None:
+    """Load the customer (and its company, into the session) and lock the customer's row.
+
+    PostgreSQL: SELECT ... FOR UPDATE OF customers; SQLite: the write transaction began
+    IMMEDIATE and already holds the database's write lock.
+    """
+    row = session.execute(_lock_customer(), {"company_id": company_id, "code": code}).first()
+    return None if row is None else (row[0], row[1])
+
+
+# The statements of the hot path are built once, with bound parameters (building and hashing a
+# statement costs more than running it).
+@cache
+def _lock_customer() -> Select[Customer, Company]:
+    return (
+        select(Customer, Company)
+        .join(Company, Company.id == Customer.company_id)
+        .where(Customer.company_id == bindparam("company_id"), Customer.code == bindparam("code"))
+        .with_for_update(of=Customer)
+        .execution_options(populate_existing=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a check reads besides limits and exposure, in one round trip."""
+
+    checked_before: bool  # the order reference has a check already
+    grade: str | None
+    oldest_overdue: date | None
+    policy_version: int | None
+    policy_body: str | None
+    policy_note: str | None
+
+
+def facts(
+    session: Session, company_id: int, customer_id: int, order_ref: str, as_of: date
+) -> Facts:
+    """The order's earlier check, the grade, the oldest overdue item and the newest policy."""
+    params = {
+        "company_id": company_id,
+        "customer_id": customer_id,
+        "order_ref": order_ref,
+        "as_of": as_of,
+    }
+    row = session.execute(_facts(), params).one()
+    return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5])
+
+
+@cache
+def _facts() -> Select[Any, Any, Any, Any, Any, Any]:
+    company_id: Param = bindparam("company_id")
+    customer_id: Param = bindparam("customer_id")
+    as_of: Param = bindparam("as_of")
+    checked = (
+        select(CreditCheck.id)
+        .where(
+            CreditCheck.company_id == company_id, CreditCheck.order_ref == bindparam("order_ref")
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    graded = (
+        select(CreditRating.grade)
+        .where(
+            CreditRating.company_id == company_id,
+            CreditRating.customer_id == customer_id,
+            CreditRating.as_of <= as_of,
+        )
+        .order_by(CreditRating.as_of.desc(), CreditRating.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    newest = (
+        select(LimitPolicy.id)
+        .where(LimitPolicy.company_id == company_id)
+        .order_by(LimitPolicy.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(
+        checked,
+        graded,
+        _oldest_overdue(company_id, customer_id, as_of).scalar_subquery(),
+        select(LimitPolicy.version).where(LimitPolicy.id == newest).scalar_subquery(),
+        select(LimitPolicy.body).where(LimitPolicy.id == newest).scalar_subquery(),
+        select(LimitPolicy.note).where(LimitPolicy.id == newest).scalar_subquery(),
+    )
+
+
+def lock_customers(session: Session, company_id: int, customer_ids: Sequence[int]) -> None:
+    """Lock these customers' rows, in the order given (a member's before its group root's).
+
+    Nobody locks a group root and then one of its members, so checks of one group queue on
+    the root's row without deadlocks. SQLite: nothing to do (see :func:`lock_customer`).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    for customer_id in dict.fromkeys(customer_ids):
+        session.execute(
+            select(Customer.id)
+            .where(Customer.company_id == company_id, Customer.id == customer_id)
+            .with_for_update()
+        ).all()
+
+
+def group_members(session: Session, company_id: int, root_id: int) -> list[int]:
+    """The group of ``root_id``: the root and every customer whose parent it is."""
+    members = session.scalars(
+        select(Customer.id).where(Customer.company_id == company_id, Customer.parent_id == root_id)
+    )
+    return [root_id, *sorted(members)]
+
+
+def limits(session: Session, company_id: int, customer_ids: Sequence[int]) -> list[CreditLimit]:
+    params = {"company_id": company_id, "ids": list(customer_ids)}
+    return list(session.scalars(_limits(), params))
+
+
+@cache
+def _limits() -> Select[CreditLimit]:
+    return select(CreditLimit).where(
+        CreditLimit.company_id == bindparam("company_id"),
+        CreditLimit.customer_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
+def grade(session: Session, company_id: int, customer_id: int, as_of: date) -> str | None:
+    """The grade that holds on ``as_of``: that of the latest rating dated up to it."""
+    return session.scalar(
+        select(CreditRating.grade)
+        .where(
+            CreditRating.company_id == company_id,
+            CreditRating.customer_id == customer_id,
+            CreditRating.as_of <= as_of,
+        )
+        .order_by(CreditRating.as_of.desc(), CreditRating.id.desc())
+        .limit(1)
+    )
+
+
+def latest_statement(
+    session: Session, company_id: int, customer_id: int, as_of: date
+) -> FinancialStatement | None:
+    return session.scalar(
+        select(FinancialStatement)
+        .where(
+            FinancialStatement.company_id == company_id,
+            FinancialStatement.customer_id == customer_id,
+            FinancialStatement.period_end <= as_of,
+        )
+        .order_by(FinancialStatement.period_end.desc())
+        .limit(1)
+    )
+
+
+# --- exposure ---
+
+
+def _ledger_sums(
+    company_id: Param, customer_ids: Param, as_of: Param
+) -> Select[Any, Any, Any, Any]:
+    """Open instalments of open invoices, past due (``due_on < as_of``) or not yet due."""
+    stage = case((Instalment.due_on < as_of, "open_receivables"), else_="invoiced_not_due")
+    return (
+        select(
+            Instalment.customer_id,
+            Instalment.currency,
+            stage.label("stage"),
+            func.sum(Instalment.open_minor).label("minor"),
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(
+            Instalment.company_id == company_id,
+            Instalment.customer_id.in_(customer_ids),
+            Instalment.open_minor > 0,
+            Invoice.status == "open",
+        )
+        .group_by(Instalment.customer_id, Instalment.currency, stage)
+    )
+
+
+def _order_sums(company_id: Param, customer_ids: Param, stage: str) -> Select[Any, Any, Any, Any]:
+    """Open orders (confirmed or shipped): shipped not invoiced, or confirmed not shipped."""
+    amount = (
+        Order.shipped_minor
+        if stage == "shipped_not_invoiced"
+        else Order.amount_minor - Order.shipped_minor
+    )
+    return (
+        select(
+            Order.customer_id,
+            Order.currency,
+            literal(stage).label("stage"),
+            func.sum(amount).label("minor"),
+        )
+        .where(
+            Order.company_id == company_id,
+            Order.customer_id.in_(customer_ids),
+            Order.status.in_(("confirmed", "shipped")),
+        )
+        .group_by(Order.customer_id, Order.currency)
+    )
+
+
+def _counting_reservation() -> ColumnElement[bool]:
+    """A reservation counts while it is open and its order is neither in ``orders`` (which then
+    counts it, or, cancelled there, nothing) nor on an invoice of the customer (invoiced)."""
+    in_orders = exists().where(
+        Order.company_id == CreditReservation.company_id,
+        Order.external_ref == CreditReservation.order_ref,
+    )
+    invoiced = exists().where(
+        Invoice.company_id == CreditReservation.company_id,
+        Invoice.customer_id == CreditReservation.customer_id,
+        Invoice.order_ref == CreditReservation.order_ref,
+    )
+    return and_(CreditReservation.status == "reserved", ~in_orders, ~invoiced)
+
+
+def _reserved_sums(company_id: Param, customer_ids: Param) -> Select[Any, Any, Any, Any]:
+    return (
+        select(
+            CreditReservation.customer_id,
+            CreditReservation.currency,
+            literal("reserved").label("stage"),
+            func.sum(CreditReservation.amount_minor).label("minor"),
+        )
+        .where(
+            CreditReservation.company_id == company_id,
+            CreditReservation.customer_id.in_(customer_ids),
+            _counting_reservation(),
+        )
+        .group_by(CreditReservation.customer_id, CreditReservation.currency)
+    )
+
+
+Sums = dict[tuple[int, str, str], int]  # (customer, currency, stage) -> minor units
+
+
+def exposure_sums(
+    session: Session, company_id: int, customer_ids: Sequence[int], as_of: date
+) -> Sums:
+    """Every stage's sums per customer and currency, in one statement (one round trip)."""
+    params = {"company_id": company_id, "ids": list(customer_ids), "as_of": as_of}
+    rows = session.execute(_exposure(), params)
+    found: Sums = {}
+    for customer_id, currency, stage, minor in rows:
+        key = (int(customer_id), str(currency), str(stage))
+        found[key] = found.get(key, 0) + int(minor)
+    return found
+
+
+@cache
+def _exposure() -> CompoundSelect[Any, Any, Any, Any]:
+    company_id: Param = bindparam("company_id")
+    ids: Param = bindparam("ids", expanding=True)
+    return union_all(
+        _ledger_sums(company_id, ids, bindparam("as_of")),
+        _order_sums(company_id, ids, "shipped_not_invoiced"),
+        _order_sums(company_id, ids, "confirmed_not_shipped"),
+        _reserved_sums(company_id, ids),
+    )
+
+
+def _oldest_overdue(company_id: Param, customer_id: Param, as_of: Param) -> Select[date]:
+    """Due date of the oldest open instalment past due whose invoice is not wholly disputed."""
+    return (
+        select(func.min(Instalment.due_on))
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(
+            Instalment.company_id == company_id,
+            Instalment.customer_id == customer_id,
+            Instalment.open_minor > 0,
+            Instalment.due_on < as_of,
+            Invoice.status == "open",
+            Invoice.disputed_minor < Invoice.open_minor,
+        )
+    )
+
+
+# --- checks and reservations ---
+
+
+def reservation(session: Session, company_id: int, order_ref: str) -> CreditReservation | None:
+    return session.scalar(
+        select(CreditReservation).where(
+            CreditReservation.company_id == company_id, CreditReservation.order_ref == order_ref
+        )
+    )
+
+
+def pending_check(session: Session, company_id: int, order_ref: str) -> CreditCheck | None:
+    """The order's check waiting for a decision (held), if any."""
+    return session.scalar(
+        select(CreditCheck)
+        .where(
+            CreditCheck.company_id == company_id,
+            CreditCheck.order_ref == order_ref,
+            CreditCheck.status == "held",
+        )
+        .order_by(CreditCheck.id.desc())
+        .limit(1)
+    )
+
+
+def get_check(session: Session, company_id: int, check_id: int) -> CreditCheck | None:
+    return session.scalar(
+        select(CreditCheck).where(CreditCheck.company_id == company_id, CreditCheck.id == check_id)
+    )
+
+
+def checks(
+    session: Session, company_id: int, status: str | None, limit: int
+) -> list[tuple[CreditCheck, str]]:
+    """Checks (of one status if given), newest first, each with its customer's code."""
+    stmt = (
+        select(CreditCheck, Customer.code)
+        .join(Customer, Customer.id == CreditCheck.customer_id)
+        .where(CreditCheck.company_id == company_id)
+    )
+    if status is not None:
+        stmt = stmt.where(CreditCheck.status == status)
+    rows = session.execute(stmt.order_by(CreditCheck.id.desc()).limit(limit))
+    return [(row[0], row[1]) for row in rows]
+
+
+def customer_code(session: Session, company_id: int, customer_id: int) -> str:
+    return str(
+        session.scalar(
+            select(Customer.code).where(
+                Customer.company_id == company_id, Customer.id == customer_id
+            )
+        )
+    )
+
+
+# --- webhooks and notifications ---
+
+
+def webhooks(session: Session, company_id: int) -> list[Webhook]:
+    return list(
+        session.scalars(
+            select(Webhook).where(Webhook.company_id == company_id).order_by(Webhook.id)
+        )
+    )
+
+
+def webhook_by_url(session: Session, company_id: int, url: str) -> Webhook | None:
+    return session.scalar(
+        select(Webhook).where(Webhook.company_id == company_id, Webhook.url == url)
+    )
+
+
+def webhook(session: Session, webhook_id: int) -> Webhook | None:
+    return session.get(Webhook, webhook_id)
+
+
+def pending_notifications(session: Session, limit: int) -> list[Notification]:
+    """Notifications still to deliver, oldest first (every company: the sender is a job)."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.status == "pending")
+            .order_by(Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def notifications(session: Session, company_id: int) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.company_id == company_id)
+            .order_by(Notification.id)
+        )
+    )

@@ -33,6 +33,7 @@ from creditguard.models.rating import (
     ScorecardPolicy,
 )
 from creditguard.models.reference import FxRate
+from creditguard.models.scoring import ModelBlend, ScoringModel
 
 __all__ = [
     "ApiKey",
@@ -60,11 +61,13 @@ __all__ = [
     "InvoiceLine",
     "LimitPolicy",
     "LimitRequest",
+    "ModelBlend",
     "Notification",
     "Order",
     "Payment",
     "Reversal",
     "ScorecardPolicy",
+    "ScoringModel",
     "User",
     "Webhook",
     "WriteOff",

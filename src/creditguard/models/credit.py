@@ -60,6 +60,7 @@ class CreditLimit(TenantMixin, Base):
     source: Mapped[str] = mapped_column(String(16))  # manual, request, review, policy
     request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("limit_requests.id"))
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    changed_on: Mapped[date | None]  # business day of the last change (a request or the review)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str] = mapped_column(String(64))
 

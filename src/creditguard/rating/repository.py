@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+import polars as pl
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from creditguard.db.bulk import read_frame
 from creditguard.models import (
+    Application,
     CreditDocument,
+    CreditNote,
     CreditProfile,
     CreditRating,
     Customer,
+    Dispute,
     FinancialStatement,
+    Instalment,
+    Invoice,
+    ModelBlend,
+    Payment,
+    Reversal,
     ScorecardPolicy,
+    ScoringModel,
+    WriteOff,
 )
 
 
@@ -150,3 +163,239 @@ def due_customers(session: Session, company_id: int, as_of: date, *, everyone: b
             or_(CreditProfile.next_review_on.is_(None), CreditProfile.next_review_on <= as_of)
         )
     return list(session.scalars(stmt.order_by(Customer.id)))
+
+
+# --- the whole ledger of a company in columns: what the point-in-time features read ---
+
+
+def _reversed_on(company_id: int, kind: str, target: Any) -> Any:
+    """The date the entry was reversed on (NULL if never): a reversal is an entry of its own."""
+    return (
+        select(func.min(Reversal.reversed_on))
+        .where(
+            Reversal.company_id == company_id,
+            Reversal.target_kind == kind,
+            Reversal.target_id == target,
+        )
+        .scalar_subquery()
+    )
+
+
+Ids = Sequence[int] | None  # some customers only (a rating run's chunk); None: all of them
+
+
+def _only(stmt: Any, column: Any, customer_ids: Ids) -> Any:
+    return stmt if customer_ids is None else stmt.where(column.in_(list(customer_ids)))
+
+
+def ledger_items(session: Session, company_id: int, customer_ids: Ids = None) -> pl.DataFrame:
+    """Every instalment with its invoice's issue date and the invoice's reversal date."""
+    stmt = (
+        select(
+            Instalment.id,
+            Instalment.invoice_id,
+            Instalment.customer_id,
+            Invoice.issued_on,
+            Instalment.due_on,
+            Instalment.amount_minor,
+            _reversed_on(company_id, "invoice", Invoice.id),
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .where(Instalment.company_id == company_id)
+    )
+    stmt = _only(stmt, Instalment.customer_id, customer_ids)
+    schema = {
+        "instalment_id": pl.Int64,
+        "invoice_id": pl.Int64,
+        "customer_id": pl.Int64,
+        "issued_on": pl.Date,
+        "due_on": pl.Date,
+        "amount_minor": pl.Int64,
+        "reversed_on": pl.Date,
+    }
+    return read_frame(session, stmt, schema)
+
+
+def ledger_applications(
+    session: Session, company_id: int, customer_ids: Ids = None
+) -> pl.DataFrame:
+    """Every application (undo rows, negative, included) with its date and source."""
+    stmt = select(
+        Application.instalment_id,
+        Application.customer_id,
+        Application.source_kind,
+        Application.source_id,
+        Application.amount_minor,
+        Application.applied_on,
+    ).where(Application.company_id == company_id)
+    if customer_ids is not None:  # through their invoices: (company_id, invoice_id) is indexed
+        own = select(Invoice.id).where(
+            Invoice.company_id == company_id, Invoice.customer_id.in_(list(customer_ids))
+        )
+        stmt = stmt.where(Application.invoice_id.in_(own))
+    schema = {
+        "instalment_id": pl.Int64,
+        "customer_id": pl.Int64,
+        "source_kind": pl.String,
+        "source_id": pl.Int64,
+        "amount_minor": pl.Int64,
+        "applied_on": pl.Date,
+    }
+    return read_frame(session, stmt, schema)
+
+
+def ledger_events(
+    session: Session, company_id: int, customer_ids: Ids = None
+) -> dict[str, pl.DataFrame]:
+    """Credit notes, write-offs (with their reversal dates) and disputes, by customer."""
+    dated = {
+        "customer_id": pl.Int64,
+        "on": pl.Date,
+        "amount_minor": pl.Int64,
+        "reversed_on": pl.Date,
+    }
+    notes = select(
+        CreditNote.customer_id,
+        CreditNote.issued_on,
+        CreditNote.amount_minor,
+        _reversed_on(company_id, "credit_note", CreditNote.id),
+    ).where(CreditNote.company_id == company_id)
+    offs = select(
+        WriteOff.customer_id,
+        WriteOff.written_off_on,
+        WriteOff.amount_minor,
+        _reversed_on(company_id, "write_off", WriteOff.id),
+    ).where(WriteOff.company_id == company_id)
+    disputes = select(Dispute.customer_id, Dispute.opened_on).where(
+        Dispute.company_id == company_id
+    )
+    notes = _only(notes, CreditNote.customer_id, customer_ids)
+    offs = _only(offs, WriteOff.customer_id, customer_ids)
+    disputes = _only(disputes, Dispute.customer_id, customer_ids)
+    return {
+        "credit_notes": read_frame(session, notes, dated),
+        "write_offs": read_frame(session, offs, dated),
+        "disputes": read_frame(session, disputes, {"customer_id": pl.Int64, "on": pl.Date}),
+    }
+
+
+def ledger_statements(session: Session, company_id: int, customer_ids: Ids = None) -> pl.DataFrame:
+    """Every financial statement's balance-sheet figures, by customer and period end."""
+    stmt = select(
+        FinancialStatement.customer_id,
+        FinancialStatement.period_end,
+        FinancialStatement.total_assets_minor,
+        FinancialStatement.total_liabilities_minor,
+        FinancialStatement.current_assets_minor,
+        FinancialStatement.current_liabilities_minor,
+    ).where(FinancialStatement.company_id == company_id)
+    stmt = _only(stmt, FinancialStatement.customer_id, customer_ids)
+    schema = {
+        "customer_id": pl.Int64,
+        "period_end": pl.Date,
+        "total_assets_minor": pl.Int64,
+        "total_liabilities_minor": pl.Int64,
+        "current_assets_minor": pl.Int64,
+        "current_liabilities_minor": pl.Int64,
+    }
+    return read_frame(session, stmt, schema)
+
+
+def ledger_customers(session: Session, company_id: int, customer_ids: Ids = None) -> pl.DataFrame:
+    """Every customer's code and founding date (from the credit file, if recorded)."""
+    stmt = (
+        select(Customer.id, Customer.code, CreditProfile.founded_on)
+        .outerjoin(
+            CreditProfile,
+            and_(CreditProfile.customer_id == Customer.id, CreditProfile.company_id == company_id),
+        )
+        .where(Customer.company_id == company_id)
+    )
+    stmt = _only(stmt, Customer.id, customer_ids)
+    schema = {"customer_id": pl.Int64, "customer": pl.String, "founded_on": pl.Date}
+    return read_frame(session, stmt, schema)
+
+
+def ledger_last_date(session: Session, company_id: int) -> date | None:
+    """The latest business date of any entry: how far the ledger has been observed."""
+    found = [
+        session.scalar(select(func.max(column)).where(model.company_id == company_id))
+        for model, column in (
+            (Invoice, Invoice.issued_on),
+            (Application, Application.applied_on),
+            (Payment, Payment.received_on),
+            (CreditNote, CreditNote.issued_on),
+            (WriteOff, WriteOff.written_off_on),
+            (Reversal, Reversal.reversed_on),
+        )
+    ]
+    dates = [d for d in found if d is not None]
+    return max(dates) if dates else None
+
+
+# --- the model registry ---
+
+
+def last_model_version(session: Session, company_id: int, name: str) -> int:
+    found = session.scalar(
+        select(func.max(ScoringModel.version)).where(
+            ScoringModel.company_id == company_id, ScoringModel.name == name
+        )
+    )
+    return int(found or 0)
+
+
+def scoring_models(session: Session, company_id: int) -> list[ScoringModel]:
+    return list(
+        session.scalars(
+            select(ScoringModel)
+            .where(ScoringModel.company_id == company_id)
+            .order_by(ScoringModel.id.desc())
+        )
+    )
+
+
+def scoring_model(session: Session, company_id: int, model_id: int) -> ScoringModel | None:
+    return session.scalar(
+        select(ScoringModel).where(
+            ScoringModel.company_id == company_id, ScoringModel.id == model_id
+        )
+    )
+
+
+def scoring_model_version(
+    session: Session, company_id: int, name: str, version: int
+) -> ScoringModel | None:
+    return session.scalar(
+        select(ScoringModel).where(
+            ScoringModel.company_id == company_id,
+            ScoringModel.name == name,
+            ScoringModel.version == version,
+        )
+    )
+
+
+def champion(session: Session, company_id: int) -> ScoringModel | None:
+    return session.scalar(
+        select(ScoringModel).where(
+            ScoringModel.company_id == company_id, ScoringModel.status == "champion"
+        )
+    )
+
+
+def challenger(session: Session, company_id: int) -> ScoringModel | None:
+    return session.scalar(
+        select(ScoringModel)
+        .where(ScoringModel.company_id == company_id, ScoringModel.status == "challenger")
+        .order_by(ScoringModel.id.desc())
+        .limit(1)
+    )
+
+
+def latest_blend(session: Session, company_id: int) -> ModelBlend | None:
+    return session.scalar(
+        select(ModelBlend)
+        .where(ModelBlend.company_id == company_id)
+        .order_by(ModelBlend.version.desc())
+        .limit(1)
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
@@ -372,6 +372,36 @@ class ReasonOut(BaseModel):
     message: dict[Language, str] = Field(description="The reason in en and zh-CN.")
 
 
+BLEND_OUT: JsonDict = {
+    "version": 1,
+    "model_weight": "0.4",
+    "role": "champion",
+    "model": "ledger-card:3",
+    "expert_score": "72.40",
+    "model_score": "91.20",
+    "score": "79.92",
+}
+
+
+class BlendOut(BaseModel):
+    model_config = example(BLEND_OUT)
+
+    version: int = Field(description="Version of the blend setting.")
+    model_weight: str = Field(description="Weight w of the model score, 0-1.")
+    role: Literal["champion", "challenger"] = Field(description="Which model is blended.")
+    model: str | None = Field(description="NAME:VERSION of the model used, if any.")
+    expert_score: str = Field(description="The expert scorecard's score 0-100.")
+    model_score: str | None = Field(description="100 x (1 - probability of bad), if scored.")
+    score: str = Field(description="(1 - w) x expert + w x model: the score that grades.")
+    note: dict[Language, str] | None = Field(
+        None,
+        description="Why the expert score stands alone (no model, weight 0, ...), if so.",
+        examples=[
+            {"en": "no champion model: expert score only", "zh-CN": "没有冠军模型：仅用专家评分"}
+        ],
+    )
+
+
 class RatingOut(BaseModel):
     model_config = example(RATING_OUT)
 
@@ -394,6 +424,11 @@ class RatingOut(BaseModel):
     next_review_on: date = Field(description="When the customer is due again.")
     rated_at: datetime = Field(description="When (UTC).")
     rated_by: str = Field(description="Who.")
+    blend: BlendOut | None = Field(
+        None,
+        description="How a model's score was blended in (null: no blend setting).",
+        examples=[BLEND_OUT],
+    )
 
 
 class RatingsOut(BaseModel):
@@ -434,3 +469,58 @@ class RunOut(BaseModel):
     as_of: date = Field(description="Business date of the run.")
     rated: int = Field(description="Customers rated.")
     grades: dict[str, int] = Field(description="How many got each grade.")
+
+
+# --- the model registry ---
+
+ModelStatus = Literal["candidate", "challenger", "champion", "retired"]
+Role = Literal["champion", "challenger"]
+
+
+MODEL_OUT: JsonDict = {
+    "id": 3,
+    "name": "ledger-card",
+    "version": 2,
+    "kind": "scorecard",
+    "status": "champion",
+    "trained_at": "2026-11-01T02:00:00Z",
+    "trained_by": "user:7",
+    "registered_at": "2026-11-02T02:00:00Z",
+    "registered_by": "user:7",
+    "data_description": "own ledger 2023-01..2025-10, every 3 months",
+    "rows": 41250,
+    "bad_rate": "0.0612",
+    "cv_metrics": {"auc": 0.81, "ks": 0.47, "gini": 0.62, "brier": 0.05, "fit_seconds": 1.2},
+    "features": ["days_late_12m", "max_days_past_due"],
+    "files": {"model.json": "9f2c" + "0" * 60},
+    "promoted_at": "2026-11-03T02:00:00Z",
+    "promoted_by": "user:9",
+}
+
+
+class ModelOut(BaseModel):
+    model_config = example(MODEL_OUT)
+
+    id: int = Field(description="Registry id.")
+    name: str = Field(description="Model name.")
+    version: int = Field(description="Version of this name (1, 2, ...).")
+    kind: Literal["scorecard", "gbm"] = Field(description="scorecard or gbm (LightGBM).")
+    status: ModelStatus = Field(description="candidate, challenger, champion or retired.")
+    trained_at: datetime = Field(description="When it was trained (UTC).")
+    trained_by: str = Field(description="Who trained it.")
+    registered_at: datetime = Field(description="When it was registered (UTC).")
+    registered_by: str = Field(description="Who registered it.")
+    data_description: str = Field(description="What it was trained on.")
+    rows: int = Field(description="Training rows.")
+    bad_rate: str = Field(description="Training bad rate (0-1).")
+    cv_metrics: dict[str, Any] | None = Field(description="Cross-validation figures, if run.")
+    features: list[str] = Field(description="The columns it reads.")
+    files: dict[str, str] = Field(description="Its files and their SHA-256.")
+    promoted_at: datetime | None = Field(description="When it last took a role.")
+    promoted_by: str | None = Field(description="Who gave it that role.")
+
+
+class PromoteIn(Strict):
+    model_config = example({"role": "champion"})
+
+    role: Role = Field(description="champion (blended into grades) or challenger (watched).")

@@ -21,8 +21,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from creditguard.scoring import population
 from creditguard.scoring.data import ID_COLUMNS, Dataset, Feature, Target, feature_frame, refuse
 from creditguard.scoring.gbm import GbmModel, fit_gbm
 from creditguard.scoring.scorecard import Scorecard, fit_scorecard, probability
@@ -101,6 +103,7 @@ class SavedModel:
 
     manifest: Manifest
     model: Scorecard | GbmModel
+    population: Mapping[str, Any] | None = None  # the training population (PSI baseline)
 
 
 def train(
@@ -127,7 +130,15 @@ def train(
         figures,
         levels,
     )
-    return SavedModel(manifest, model)
+    columns = feature_frame(data.frame, data.features, source="training data")
+    scores = _probabilities(model, columns)
+    return SavedModel(manifest, model, population.describe(scores, columns, data.features))
+
+
+def _probabilities(model: Scorecard | GbmModel, columns: pl.DataFrame) -> np.ndarray:
+    if isinstance(model, Scorecard):
+        return np.asarray(probability(model.log_odds_bad(columns)), dtype=np.float64)
+    return np.asarray(model.predict(columns), dtype=np.float64)
 
 
 def save(directory: Path, saved: SavedModel) -> None:
@@ -176,7 +187,10 @@ def _write(folder: Path, saved: SavedModel) -> None:
         points.write_csv(folder / POINTS_FILE)
     else:
         model.save(folder / GBM_FILE)
-    _dump(folder / MANIFEST, saved.manifest.to_json())
+    manifest = saved.manifest.to_json()
+    if saved.population is not None:  # the PSI baseline travels in the manifest
+        manifest[population.POPULATION_KEY] = saved.population
+    _dump(folder / MANIFEST, manifest)
 
 
 def _dump(path: Path, data: Mapping[str, Any]) -> None:
@@ -186,12 +200,14 @@ def _dump(path: Path, data: Mapping[str, Any]) -> None:
 def load(directory: Path) -> SavedModel:
     """Read a model directory written by :func:`save`."""
     try:
-        manifest = Manifest.from_json(_read_json(directory / MANIFEST))
+        written = _read_json(directory / MANIFEST)
+        manifest = Manifest.from_json(written)
         model: Scorecard | GbmModel
         if manifest.kind == "scorecard":
             model = Scorecard.from_json(_read_json(directory / SCORECARD_FILE))
         else:
             model = GbmModel.load(directory / GBM_FILE, manifest.features, manifest.levels)
+        described = written.get(population.POPULATION_KEY)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise refuse(
             "--model",
@@ -199,7 +215,7 @@ def load(directory: Path) -> SavedModel:
             f"is not a readable creditguard model directory ({error})",
             f"不是可读取的 creditguard 模型目录（{error}）",
         ) from None
-    return SavedModel(manifest, model)
+    return SavedModel(manifest, model, described)
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from creditguard.analytics.behaviour import Behaviour, payment_behaviour
+from creditguard.analytics.behaviour import Behaviour
 from creditguard.clock import Clock
 from creditguard.core import rating as scorecard
 from creditguard.core.errors import Conflict, InvalidInput
@@ -21,9 +21,10 @@ from creditguard.core.ratios import compute_ratios
 from creditguard.customers import service as customers
 from creditguard.identity import service as identity
 from creditguard.models import CreditProfile, CreditRating, FinancialStatement, ScorecardPolicy
-from creditguard.rating import codec
+from creditguard.rating import codec, features
 from creditguard.rating import repository as repo
 from creditguard.rating.schemas import (
+    BlendOut,
     FactorScoreOut,
     OverrideIn,
     RatingOut,
@@ -31,6 +32,7 @@ from creditguard.rating.schemas import (
     ReasonOut,
     RunOut,
 )
+from creditguard.rating.service import blend, dataset
 from creditguard.rating.service.common import profile_of, require_manager, require_writer, today
 from creditguard.rating.service.policies import core_policy, policy_row
 from creditguard.reference import service as reference
@@ -56,6 +58,7 @@ def rating_out(row: CreditRating) -> RatingOut:
         next_review_on=row.next_review_on,
         rated_at=row.rated_at,
         rated_by=row.rated_by,
+        blend=None if details.get("blend") is None else BlendOut.model_validate(details["blend"]),
     )
 
 
@@ -120,8 +123,24 @@ def inputs_of(session: Session, run: Run, known: Known) -> scorecard.RatingInput
     )
 
 
-def _record(session: Session, run: Run, customer_id: int, known: Known) -> CreditRating:
+def _record(
+    session: Session, run: Run, customer_id: int, known: Known, models: blend.ModelScores
+) -> CreditRating:
     result = scorecard.rate(run.rules, inputs_of(session, run, known), run.as_of)
+    score, blended = blend.blend_details(models, customer_id, result.score)
+    if blended is not None:
+        grade = scorecard.grade_of(score, run.rules)
+        body = json.loads(codec.details_body(result))
+        body["blend"] = blended
+        result = replace(
+            result,
+            score=score,
+            grade=grade,
+            next_review_on=scorecard.next_review(run.as_of, grade, run.rules),
+        )
+        details = json.dumps(body, ensure_ascii=False)
+    else:
+        details = codec.details_body(result)
     row = CreditRating(
         company_id=run.actor.company_id,
         customer_id=customer_id,
@@ -134,7 +153,7 @@ def _record(session: Session, run: Run, customer_id: int, known: Known) -> Credi
         scored_grade=result.grade,
         grade=result.grade,
         missing_weight=result.missing_weight,
-        details=codec.details_body(result),
+        details=details,
         next_review_on=result.next_review_on,
         rated_at=run.clock.now(),
         rated_by=run.actor.principal,
@@ -149,11 +168,21 @@ def _rate_all(session: Session, run: Run, customer_ids: Sequence[int]) -> list[C
     """Rate ``customer_ids``: the facts of all of them read in a few statements, not per row."""
     company = run.actor.company_id
     ids = list(customer_ids)
-    behaviours = payment_behaviour(session, run.actor, run.as_of, ids)
+    # The chunk's ledger in columns, read through indexed paths: its payment behaviour (the
+    # figures of analytics.behaviour) and, when a model is blended, its features.
+    ledger = dataset.read_ledger(session, run.actor, ids)
+    behaviours = features.behaviours(ledger, run.as_of, ids)
     profiles = repo.profiles(session, company, ids)
     statements = repo.statements_of(session, company, ids, run.as_of)
+    models = blend.model_scores(session, run.actor, run.as_of, ids, ledger=ledger)
     made = [
-        _record(session, run, c, Known(profiles.get(c), statements.get(c, []), behaviours.get(c)))
+        _record(
+            session,
+            run,
+            c,
+            Known(profiles.get(c), statements.get(c, []), behaviours.get(c)),
+            models,
+        )
         for c in ids
     ]
     session.flush()

@@ -332,6 +332,7 @@ def upgrade() -> None:
             "request_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("changed_on", sa.Date(), nullable=True),
         sa.Column("updated_at", creditguard.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=64), nullable=False),
         sa.Column(

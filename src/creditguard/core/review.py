@@ -1,0 +1,229 @@
+"""The nightly limit review (额度动态调整): propose increases and cuts, each explained.
+
+One customer at a time, from facts the caller gathered column-wise for the whole portfolio
+(payment behaviour, sales volume, the grade that holds, the limit that holds and the policy's
+suggestion for the grade). Pure: the caller passes ``as_of``; thresholds are data.
+
+Rules (defaults in :class:`Thresholds`):
+
+* **Cut** (降额) when the grade's suggested limit is now below the current limit (a downgrade:
+  cut to the suggestion), or when payments are getting later — the 3-month amount-weighted days
+  late exceeds the 12-month one by ``rising_days`` or more, or the share paid late in the last
+  3 months is above ``late_share_percent`` (cut by ``cut_percent``, rounded down to the step).
+  Both: the lower amount. A cut is always inside policy (it lowers risk): applied at once.
+* **Increase** (提额) when the record is clean (nothing more than ``clean_days`` late in the
+  last 12 months, nothing open more than that past due), sales are rising (the last 6 months
+  at least ``growth_percent`` above the 6 before), the grade is one of ``increase_grades`` and
+  the current limit is below the suggestion: proposed = the suggestion. Inside policy — and
+  applied at once — when it is at most ``auto_increase_percent`` above the current limit;
+  otherwise it goes to the approval ladder.
+* Cuts win over increases. A limit changed less than ``quiet_days`` ago — by an approved
+  request or by the review — is left alone: a person's decision is not second-guessed the
+  next night, running twice the same night changes nothing twice, and a cut is not compounded
+  every night while the late payments are still in the 3-month window. A customer without a limit
+  is not reviewed (a first limit is set through a request). Alerts are not an input yet (the
+  early-warning alerts do not exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+from typing import Final, Literal
+
+from creditguard.core.limits import Line
+from creditguard.core.money import Money
+
+HUNDRED: Final = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The review's thresholds; every one is data, with these defaults."""
+
+    clean_days: int = 15  # a clean record: nothing more than 15 days late in 12 months
+    growth_percent: Decimal = Decimal(20)  # last 6 months' sales vs the 6 before
+    increase_grades: tuple[str, ...] = ("A", "B")
+    auto_increase_percent: Decimal = Decimal(20)  # increases up to +20 % apply at once
+    rising_days: Decimal = Decimal(5)  # 3-month days late minus 12-month: rising when >= 5
+    late_share_percent: Decimal = Decimal(30)  # share of the amount paid late, last 3 months
+    cut_percent: Decimal = Decimal(25)  # a cut for late payments takes 25 % off
+    quiet_days: int = 30  # after any change (a person's or the review's), leave it this long
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the review knows of one customer on ``as_of`` (amounts in the base currency).
+
+    ``max_days_late``: the most days late of money paid in the last 12 months or of an item
+    still open (``None``: no payment and nothing open). ``days_late_3m`` / ``days_late_12m``:
+    amount-weighted days late; ``share_late_3m``: percent of the amount paid late.
+    """
+
+    customer_id: int
+    grade: str | None
+    current: Money
+    suggested: Money
+    max_days_late: int | None = None
+    days_late_3m: Decimal | None = None
+    days_late_12m: Decimal | None = None
+    share_late_3m: Decimal | None = None
+    sales_recent: int = 0  # the last 6 months, minor units
+    sales_before: int = 0  # the 6 months before
+    changed_on: date | None = None  # business day the limit last changed (request or review)
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A new limit for one customer: applied at once (``auto``) or sent for approval."""
+
+    customer_id: int
+    kind: Literal["increase", "cut"]
+    current: Money
+    proposed: Money
+    auto: bool
+    as_of: date
+    explanation: tuple[Line, ...]
+
+
+def _cut(facts: Facts, rules: Thresholds, step: Money) -> tuple[Money, list[Line]] | None:
+    """Return the lower of the cuts that apply, with their lines (``None``: none applies)."""
+    current, targets, lines = facts.current, [], []
+    if facts.suggested < current:
+        targets.append(facts.suggested)
+        lines.append(
+            Line(
+                "above_suggestion",
+                f"{facts.grade or '未评'} 级建议额度 {facts.suggested.amount} 低于现有额度 "
+                f"{current.amount}，降至建议额度",
+                f"the suggested limit for grade {facts.grade or 'unrated'} "
+                f"({facts.suggested.amount}) is below the current limit ({current.amount}): "
+                "cut to the suggestion",
+            )
+        )
+    late = _late_lines(facts, rules)
+    if late:
+        kept = current.times((HUNDRED - rules.cut_percent) / HUNDRED)
+        targets.append(Money(kept.minor // step.minor * step.minor, current.currency))
+        lines += late
+        lines.append(
+            Line(
+                "late_cut",
+                f"付款延迟：额度下调 {rules.cut_percent}%（按 {step.amount} 向下取整）",
+                f"paying later: the limit is cut by {rules.cut_percent}% (rounded down to a "
+                f"step of {step.amount})",
+            )
+        )
+    if not targets or min(t.minor for t in targets) >= current.minor:
+        return None
+    return min(targets, key=lambda t: t.minor), lines
+
+
+def _late_lines(facts: Facts, rules: Thresholds) -> list[Line]:
+    lines = []
+    recent, year = facts.days_late_3m, facts.days_late_12m
+    if recent is not None and year is not None and recent - year >= rules.rising_days:
+        lines.append(
+            Line(
+                "late_rising",
+                f"近 3 个月加权逾期天数 {recent} 比近 12 个月 {year} 增加 {recent - year} 天"
+                f"（阈值 {rules.rising_days}）",
+                f"amount-weighted days late rising: {recent} over 3 months vs {year} over 12 "
+                f"(+{recent - year}, threshold {rules.rising_days})",
+            )
+        )
+    share = facts.share_late_3m
+    if share is not None and share > rules.late_share_percent:
+        lines.append(
+            Line(
+                "late_share",
+                f"近 3 个月逾期付款金额占比 {share}% 高于 {rules.late_share_percent}%",
+                f"{share}% of the amount paid in 3 months was paid late "
+                f"(above {rules.late_share_percent}%)",
+            )
+        )
+    return lines
+
+
+def _growth(facts: Facts) -> Decimal | None:
+    """Sales growth in percent, last 6 months vs the 6 before (``None``: nothing before)."""
+    if facts.sales_before <= 0:
+        return None
+    change = Decimal(facts.sales_recent - facts.sales_before) * HUNDRED / facts.sales_before
+    return change.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+
+
+def _increase(facts: Facts, rules: Thresholds) -> list[Line] | None:
+    """Return the lines of an increase when every condition holds (``None``: no increase)."""
+    growth = _growth(facts)
+    clean = facts.max_days_late is not None and facts.max_days_late <= rules.clean_days
+    if not (
+        facts.grade in rules.increase_grades
+        and clean
+        and growth is not None
+        and growth >= rules.growth_percent
+        and facts.current < facts.suggested
+    ):
+        return None
+    return [
+        Line(
+            "clean_record",
+            f"近 12 个月无超过 {rules.clean_days} 天的逾期（最长 {facts.max_days_late} 天）",
+            f"clean record: nothing more than {rules.clean_days} days late in 12 months "
+            f"(at most {facts.max_days_late})",
+        ),
+        Line(
+            "rising_volume",
+            f"近 6 个月销售额较前 6 个月增长 {growth}%（阈值 {rules.growth_percent}%）",
+            f"sales up {growth}% in the last 6 months vs the 6 before "
+            f"(threshold {rules.growth_percent}%)",
+        ),
+        Line(
+            "good_grade",
+            f"评级 {facts.grade}，建议额度 {facts.suggested.amount}",
+            f"grade {facts.grade}, suggested limit {facts.suggested.amount}",
+        ),
+    ]
+
+
+def review(facts: Facts, rules: Thresholds, step: Money, as_of: date) -> Proposal | None:
+    """Propose a cut or an increase for one customer, explained; ``None``: leave it as it is.
+
+    A cut is always applied at once; an increase up to ``auto_increase_percent`` above the
+    current limit too, a larger one goes for approval (see the module's rules).
+    """
+    if facts.changed_on is not None and (as_of - facts.changed_on).days < rules.quiet_days:
+        return None
+    cut = _cut(facts, rules, step)
+    if cut is not None:
+        target, lines = cut
+        lines.append(_auto_line(auto=True, rules=rules))
+        return Proposal(
+            facts.customer_id, "cut", facts.current, target, auto=True, as_of=as_of,
+            explanation=tuple(lines),
+        )  # fmt: skip
+    lines_up = _increase(facts, rules)
+    if lines_up is None:
+        return None
+    band = facts.current.times((HUNDRED + rules.auto_increase_percent) / HUNDRED)
+    auto = facts.current.minor > 0 and facts.suggested <= band
+    lines_up.append(_auto_line(auto=auto, rules=rules))
+    return Proposal(
+        facts.customer_id, "increase", facts.current, facts.suggested, auto, as_of, tuple(lines_up)
+    )
+
+
+def _auto_line(*, auto: bool, rules: Thresholds) -> Line:
+    if auto:
+        return Line(
+            "inside_policy",
+            f"在政策范围内（降额，或提额不超过 {rules.auto_increase_percent}%），自动生效",
+            f"inside policy (a cut, or an increase of at most {rules.auto_increase_percent}%): "
+            "applied automatically",
+        )
+    return Line(
+        "needs_approval",
+        f"提额超过 {rules.auto_increase_percent}%，按审批权限提交审批",
+        f"an increase above {rules.auto_increase_percent}%: sent for approval by authority",
+    )

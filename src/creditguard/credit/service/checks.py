@@ -1,0 +1,390 @@
+"""Order credit checks (订单信用检查): decide, reserve the limit, hold, release or reject.
+
+A check locks the customer's row, and the group root's first (PostgreSQL: SELECT ... FOR
+UPDATE; SQLite: every write transaction began IMMEDIATE), then reads the exposure: two checks
+of one customer or one group never decide on the same headroom.
+
+Idempotent by ``order_ref``: an order with an open reservation or a held check answers the
+same again, and nothing is counted twice; the same ``order_ref`` with another customer, amount
+or currency is a conflict (409) naming ``order_ref``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from creditguard.audit import service as audit
+from creditguard.clock import Clock, business_today
+from creditguard.core.credit import CheckFacts, Decision, Reason, check
+from creditguard.core.errors import Conflict, Forbidden, Problem, invalid, not_found
+from creditguard.core.money import Money, check_currency
+from creditguard.core.permissions import Actor
+from creditguard.credit import repository as repo
+from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReasonOut, HeldOut
+from creditguard.credit.service import notify
+from creditguard.credit.service.exposure import Standing, standing
+from creditguard.credit.service.policy import stored_of
+from creditguard.identity import service as identity
+from creditguard.models import CreditCheck, CreditLimit, CreditReservation, Customer
+from creditguard.reference import service as reference
+
+
+def _conflict(field: str, value: object, en: str, zh: str) -> Conflict:
+    return Conflict([Problem(field, value, "state", {"reason": en, "reason_zh": zh})])
+
+
+def reasons_of(row: CreditCheck) -> list[Reason]:
+    return [
+        Reason(r["code"], r["message_en"], r["message_zh"], r.get("data", {}))
+        for r in json.loads(row.reasons)
+    ]
+
+
+def _reasons_body(reasons: tuple[Reason, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "code": r.code,
+                "message_en": r.message_en,
+                "message_zh": r.message_zh,
+                "data": r.data,
+            }
+            for r in reasons
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _message(reason: Reason, locale: str) -> CheckReasonOut:
+    return CheckReasonOut(
+        code=reason.code, message=reason.message_zh if locale == "zh-CN" else reason.message_en
+    )
+
+
+def answer(row: CreditCheck, base: str, locale: str) -> CheckOut:
+    """The API's answer for a check row (the same again for a repeated order)."""
+    decision = "approved" if row.decision == "approved" else "held"
+    return CheckOut(
+        decision=decision,
+        reasons=[_message(r, locale) for r in reasons_of(row)],
+        available=Money(row.available_minor, base).decimal_string(),
+        currency=base,
+        check_id=row.id,
+    )
+
+
+def _in_base(session: Session, limit: CreditLimit, base: str, as_of: date) -> Money:
+    return reference.convert(session, Money(limit.amount_minor, limit.currency), base, as_of)
+
+
+def _expiry(*limits: CreditLimit | None) -> date | None:
+    days = [row.expires_on for row in limits if row is not None and row.expires_on is not None]
+    return min(days) if days else None
+
+
+def decide(
+    session: Session,
+    found: Standing,
+    known: repo.Facts,
+    order: Money,
+    *,
+    prepaid: bool,
+    as_of: date,
+) -> Decision:
+    """Run the core check on what the database holds for the customer (and its group)."""
+    base = identity.require_company(session, found.customer.company_id).base_currency
+    policy = stored_of(known.policy_version, known.policy_body, base).policy
+    limit = Money.zero(base) if found.limit is None else _in_base(session, found.limit, base, as_of)
+    group_limit = (
+        None if found.group_limit is None else _in_base(session, found.group_limit, base, as_of)
+    )
+    facts = CheckFacts(
+        grade=known.grade,
+        blocked=found.customer.status != "active",
+        prepaid=prepaid,
+        oldest_overdue_due_on=known.oldest_overdue,
+        limit_expires_on=_expiry(found.limit, found.group_limit),
+        group_exposure=found.group_exposure,
+        group_limit=group_limit,
+    )
+    return check(order, found.exposure, limit, facts, policy, as_of)
+
+
+def _same_order(
+    row: CreditCheck | CreditReservation, customer: Customer, data: CheckIn, amount: Money
+) -> None:
+    original = row if isinstance(row, CreditCheck) else None
+    differs = row.customer_id != customer.id or (
+        original is not None
+        and (original.currency, original.amount_minor) != (amount.currency, amount.minor)
+    )
+    if differs:
+        raise _conflict(
+            "order_ref",
+            data.order_ref,
+            "this order was already checked for another customer or amount; "
+            "cancel it first or use a new order reference",
+            "该订单已按其他客户或金额检查过；请先取消，或使用新的订单号",
+        )
+
+
+def _repeat(
+    session: Session, actor: Actor, customer: Customer, data: CheckIn, amount: Money
+) -> CreditCheck | None:
+    """The check that already answers this order: its open reservation's, or the held one."""
+    company_id = actor.company_id
+    held = repo.pending_check(session, company_id, data.order_ref)
+    if held is not None:
+        _same_order(held, customer, data, amount)
+        return held
+    reserved = repo.reservation(session, company_id, data.order_ref)
+    if reserved is None:
+        return None
+    original = repo.get_check(session, company_id, reserved.check_id)
+    assert original is not None
+    _same_order(original, customer, data, amount)
+    if reserved.status != "reserved":
+        raise _conflict(
+            "order_ref",
+            data.order_ref,
+            f"the order's reservation is already {reserved.status}; use a new order reference",
+            f"该订单的额度预占已{_STATUS_ZH[reserved.status]}；请使用新的订单号",
+        )
+    return original
+
+
+_STATUS_ZH = {"released": "释放", "invoiced": "开票", "cancelled": "取消", "reserved": "预占"}
+
+
+def run_check(
+    session: Session, actor: Actor, data: CheckIn, clock: Clock, locale: str = "en"
+) -> CheckOut:
+    """Check an order; approved + ``reserve`` reserves its amount, held waits for a decision.
+
+    Round trips on the usual path: lock (customer + company), facts, limits, exposure, the
+    check row, the reservation.
+    """
+    currency = check_currency(data.currency)
+    amount = Money.parse(data.amount, currency, "amount")
+    if amount.minor <= 0:
+        raise invalid("amount", data.amount, "not_positive")
+    locked = repo.lock_customer(session, actor.company_id, data.customer_ref)
+    if locked is None:
+        raise not_found("customer", data.customer_ref, "customer_ref")
+    customer, company = locked
+    if customer.parent_id is not None:  # the group root's row after the member's
+        repo.lock_customers(session, actor.company_id, [customer.parent_id])
+    base = company.base_currency
+    as_of = business_today(clock, company.timezone)
+    known = repo.facts(session, actor.company_id, customer.id, data.order_ref, as_of)
+    repeated = _repeat(session, actor, customer, data, amount) if known.checked_before else None
+    if repeated is not None:
+        return answer(repeated, base, locale)
+    order = reference.convert(session, amount, base, as_of)
+    found = standing(session, actor.company_id, customer, base, as_of)
+    decision = decide(session, found, known, order, prepaid=data.prepaid, as_of=as_of)
+    now = clock.now()
+    row = CreditCheck(
+        company_id=actor.company_id,
+        customer_id=customer.id,
+        order_ref=data.order_ref,
+        currency=amount.currency,
+        amount_minor=amount.minor,
+        base_amount_minor=order.minor,
+        decision=decision.decision,
+        status=decision.decision,
+        reasons=_reasons_body(decision.reasons),
+        available_minor=decision.available.minor,
+        reserve=data.reserve,
+        checked_on=as_of,
+        requested_at=now,
+        requested_by=actor.principal,
+    )
+    session.add(row)
+    session.flush()
+    if decision.decision == "approved" and data.reserve:
+        _reserve(session, row, actor.principal, clock)
+    return answer(row, base, locale)
+
+
+def _reserve(session: Session, row: CreditCheck, by: str, clock: Clock) -> CreditReservation:
+    assert row.order_ref is not None
+    reservation = CreditReservation(
+        company_id=row.company_id,
+        customer_id=row.customer_id,
+        check_id=row.id,
+        order_ref=row.order_ref,
+        currency=identity.require_company(session, row.company_id).base_currency,
+        amount_minor=row.base_amount_minor,
+        status="reserved",
+        created_at=clock.now(),
+        created_by=by,
+    )
+    session.add(reservation)
+    session.flush()
+    return reservation
+
+
+def cancel(session: Session, actor: Actor, order_ref: str, clock: Clock) -> CancelOut:
+    """The order is cancelled: its reservation is released (status ``cancelled``) and a held
+    check of it no longer waits for a decision (status ``cancelled``)."""
+    reserved = repo.reservation(session, actor.company_id, order_ref)
+    held = repo.pending_check(session, actor.company_id, order_ref)
+    if reserved is None and held is None:
+        raise not_found("order", order_ref, "order_ref")
+    if reserved is not None:
+        repo.lock_customers(session, actor.company_id, [reserved.customer_id])
+        session.refresh(reserved)
+        if reserved.status != "reserved":
+            raise _conflict(
+                "order_ref",
+                order_ref,
+                f"the reservation is already {reserved.status}",
+                f"该额度预占已{_STATUS_ZH[reserved.status]}",
+            )
+        reserved.status = "cancelled"
+        reserved.closed_at = clock.now()
+        reserved.closed_by = actor.principal
+    if held is not None:
+        held.status = "cancelled"
+    session.flush()
+    base = identity.require_company(session, actor.company_id).base_currency
+    return CancelOut(
+        order_ref=order_ref,
+        released=Money(0 if reserved is None else reserved.amount_minor, base).decimal_string(),
+        currency=base,
+        held_check_cancelled=held.id if held is not None else None,
+    )
+
+
+# --- held orders ---
+
+
+def held_out(row: CreditCheck, code: str, base: str, locale: str) -> HeldOut:
+    return HeldOut(
+        id=row.id,
+        customer_ref=code,
+        order_ref=row.order_ref,
+        amount=Money(row.amount_minor, row.currency).decimal_string(),
+        currency=row.currency,
+        base_amount=Money(row.base_amount_minor, base).decimal_string(),
+        decision="approved" if row.decision == "approved" else "held",
+        status=row.status,
+        reserve=row.reserve,
+        reasons=[_message(r, locale) for r in reasons_of(row)],
+        available=Money(row.available_minor, base).decimal_string(),
+        checked_on=row.checked_on,
+        requested_at=row.requested_at,
+        requested_by=row.requested_by,
+        decided_at=row.decided_at,
+        decided_by=row.decided_by,
+        decision_note=row.decision_note,
+    )
+
+
+STATUSES = ("approved", "held", "released", "rejected", "cancelled")
+
+
+def list_checks(
+    session: Session, actor: Actor, status: str | None, locale: str = "en", limit: int = 500
+) -> list[HeldOut]:
+    if status is not None and status not in STATUSES:
+        raise invalid(
+            "status",
+            status,
+            "invalid",
+            reason=f"the statuses are {', '.join(STATUSES)}",
+            reason_zh=f"可用状态为 {'、'.join(STATUSES)}",
+        )
+    base = identity.require_company(session, actor.company_id).base_currency
+    return [
+        held_out(row, code, base, locale)
+        for row, code in repo.checks(session, actor.company_id, status, limit)
+    ]
+
+
+def _require_decider(actor: Actor) -> None:
+    if not actor.may("credit:decide"):
+        raise Forbidden.of(
+            "role", actor.role, "forbidden", role=actor.role, operation="credit:decide"
+        )
+
+
+def decide_held(  # noqa: PLR0913 - keyword-only beyond the first three
+    session: Session,
+    actor: Actor,
+    check_id: int,
+    *,
+    verdict: str,
+    note: str,
+    clock: Clock,
+    locale: str = "en",
+) -> HeldOut:
+    """Release or reject a held order; never by its requester. Audited; the requester told.
+
+    Releasing a reserving check reserves the order's amount (authority overrides the limit).
+    """
+    _require_decider(actor)
+    row = repo.get_check(session, actor.company_id, check_id)
+    if row is None:
+        raise not_found("credit check", check_id)
+    repo.lock_customers(session, actor.company_id, [row.customer_id])
+    session.refresh(row)
+    if row.status != "held":
+        raise _conflict(
+            "status",
+            row.status,
+            f"only a held order can be decided; this one is {row.status}",
+            f"只有待审订单可以处理；该订单状态为 {row.status}",
+        )
+    if row.requested_by == actor.principal:
+        raise Forbidden(
+            [
+                Problem(
+                    "decided_by",
+                    actor.principal,
+                    "invalid",
+                    {
+                        "rule": "self_approval",
+                        "reason": "the requester may not decide their own held order",
+                        "reason_zh": "申请人不得处理自己提交的待审订单",
+                    },
+                )
+            ]
+        )
+    if not note.strip():
+        raise invalid("note", note, "required")
+    now = clock.now()
+    row.status = "released" if verdict == "release" else "rejected"
+    row.decided_at = now
+    row.decided_by = actor.principal
+    row.decision_note = note
+    session.flush()
+    releases = verdict == "release" and row.reserve and row.order_ref is not None
+    if releases and repo.reservation(session, actor.company_id, str(row.order_ref)) is None:
+        _reserve(session, row, actor.principal, clock)
+    code = repo.customer_code(session, actor.company_id, row.customer_id)
+    base = identity.require_company(session, actor.company_id).base_currency
+    audit.record(
+        session,
+        actor.company_id,
+        actor.principal,
+        audit.Event(
+            f"credit_check.{row.status}",
+            f"credit_check:{row.id}",
+            {
+                "order_ref": row.order_ref,
+                "customer": code,
+                "amount_minor": row.amount_minor,
+                "currency": row.currency,
+                "requested_by": row.requested_by,
+                "note": note,
+            },
+        ),
+        now,
+    )
+    notify.tell_requester(session, row, code, now)
+    return held_out(row, code, base, locale)

@@ -1,0 +1,65 @@
+"""Process bodies for the credit concurrency test (imported by spawned processes)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from creditguard.core.permissions import Actor
+from creditguard.credit import repository, service
+from creditguard.credit.schemas import CheckIn
+from creditguard.credit.service import checks
+from creditguard.db import Database
+from creditguard.models import Company, Customer
+from tests import builders as b
+
+AMOUNT = "7.00"
+
+
+def reserve_with_service(url: str, worker: int, tries: int, barrier: Any) -> int:
+    """Run ``tries`` reserving checks of 7.00 for C1 through the service; count the approved."""
+    db = Database(url)
+    actor = Actor(1, f"worker:{worker}", "erp_client")
+    approved = 0
+    barrier.wait(timeout=60)
+    for n in range(tries):
+        data = CheckIn(
+            customer_ref="C1",
+            amount=AMOUNT,
+            currency="CNY",
+            order_ref=f"SO-{worker}-{n}",
+            reserve=True,
+        )
+        with db.write() as session:
+            out = service.run_check(session, actor, data, b.clock())
+        approved += out.decision == "approved"
+    db.dispose()
+    return approved
+
+
+def reserve_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
+    """The broken variant: the same service without the row lock (read exposure, then insert),
+    with the few milliseconds of window every check-then-write has."""
+
+    def load_unlocked(session: Session, company_id: int, code: str) -> tuple[Customer, Company]:
+        row = session.execute(
+            select(Customer, Company)
+            .join(Company, Company.id == Customer.company_id)
+            .where(Customer.company_id == company_id, Customer.code == code)
+        ).one()
+        return row[0], row[1]
+
+    repository.lock_customer = load_unlocked
+    repository.lock_customers = lambda *_args, **_kwargs: None
+    decide = checks.decide
+
+    def slow_decide(*args: Any, **kwargs: Any) -> Any:
+        decision = decide(*args, **kwargs)
+        time.sleep(0.002)
+        return decision
+
+    checks.decide = slow_decide
+    return reserve_with_service(url, worker, tries, barrier)
