@@ -25,7 +25,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(url: str) -> Iterator[str]:
+def api_server(url: str, workers: int = 1) -> Iterator[str]:
+    """The API on a free loopback port; ``workers`` > 1 runs that many uvicorn processes."""
     port = free_port()
     env = os.environ | {"CREDITGUARD_DATABASE_URL": url}
     command = [
@@ -41,6 +42,8 @@ def api_server(url: str) -> Iterator[str]:
         "--log-level",
         "warning",
     ]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

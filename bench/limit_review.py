@@ -14,7 +14,8 @@
    stays reusable. The copy is made before (and deleted after) outside the clock; the copy is
    another database to the snapshot cache, so its snapshot is read first and timed on its own
    line; the applying line times ``run_review`` and the commit (the unit of work closing).
-   A nightly job in a fresh process pays about both lines.
+   A nightly job in a fresh process pays about both lines. After the clock, the copy's audit
+   chain is verified and every limit and request row digested (the same digest: the same rows).
 
     .venv/bin/python bench/limit_review.py [--customers 1000000] [--keep PATH]
         [--ledger-share 0.2]
@@ -25,6 +26,7 @@ Prints its figures, never asserts.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import resource
@@ -40,6 +42,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from creditguard.analytics.snapshot import snapshot_for
+from creditguard.audit import service as audit
 from creditguard.clock import FixedClock
 from creditguard.core.permissions import Actor
 from creditguard.db import Database
@@ -54,6 +57,7 @@ from creditguard.models import (
     Customer,
     Instalment,
     Invoice,
+    LimitRequest,
     Payment,
 )
 from creditguard.rating.service.policies import policy_row
@@ -189,7 +193,31 @@ def _sqlite_files(path: Path) -> list[Path]:
     return [path, *(path.with_name(path.name + tail) for tail in ("-wal", "-shm"))]
 
 
-def applying(path: Path, actor: Actor) -> tuple[tuple[float, float], tuple[float, float], Any]:
+def _outcome(db: Database, company_id: int) -> str:
+    """What the applying run left: the audit chain verified, and a digest of every limit and
+    request row (runs that write the same rows print the same digest)."""
+    with db.read() as session:
+        chain = audit.verify(session, company_id)
+        digest = hashlib.sha256()
+        for stmt in (
+            select(CreditLimit.id, CreditLimit.amount_minor, CreditLimit.revision,
+                   CreditLimit.source, CreditLimit.changed_on, CreditLimit.updated_by)
+            .order_by(CreditLimit.id),
+            select(LimitRequest.id, LimitRequest.customer_id, LimitRequest.amount_minor,
+                   LimitRequest.previous_minor, LimitRequest.required_role,
+                   LimitRequest.reason, LimitRequest.explanation, LimitRequest.status)
+            .order_by(LimitRequest.id),
+        ):  # fmt: skip
+            for row in session.execute(stmt):
+                digest.update(repr(tuple(row)).encode())
+    state = "intact" if chain.intact else f"BROKEN at {chain.breaks[0]}"
+    return (
+        f"audit chain {state}: {chain.entries:,} entries, last hash {chain.last_hash[:16]}; "
+        f"limits and requests digest {digest.hexdigest()[:16]}"
+    )
+
+
+def applying(path: Path, actor: Actor) -> tuple[tuple[float, float], tuple[float, float], Any, str]:
     """The review applying its changes on a copy of the database at ``path``, committed.
 
     Outside the clock: the copy (made with no connection open on ``path``) and its removal.
@@ -210,11 +238,12 @@ def applying(path: Path, actor: Actor) -> tuple[tuple[float, float], tuple[float
         with db.write() as session:
             result = service.run_review(session, actor, AS_OF, FixedClock(NOW))
         elapsed = clock.read()
+        outcome = _outcome(db, actor.company_id)
     finally:
         db.dispose()
         for target in _sqlite_files(copy):
             target.unlink(missing_ok=True)
-    return snapshot, elapsed, result
+    return snapshot, elapsed, result, outcome
 
 
 def _counts(result: Any) -> str:
@@ -247,10 +276,11 @@ def main() -> None:
         (wall, cpu), result = dry_run(db, actor)
         print(f"{label:46s} {wall:7.2f} s {cpu:7.2f} s   {_counts(result)}")
     db.dispose()
-    (wall, cpu), (wall2, cpu2), result = applying(path, actor)
+    (wall, cpu), (wall2, cpu2), result, outcome = applying(path, actor)
     print(f"{'applying on a copy: its snapshot read, cold':46s} {wall:7.2f} s {cpu:7.2f} s")
     label = "applying on a copy: review + commit, warm"
     print(f"{label:46s} {wall2:7.2f} s {cpu2:7.2f} s   {_counts(result)}")
+    print(f"  {outcome} (checked after the clock)")
     print("  (copying the database before and deleting the copy after are not timed;")
     print("   CPU: this process's, every thread's; well below wall = waiting for a core)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -11,7 +11,7 @@ and rating one customer through the API.
    on loopback, uvicorn, one keep-alive client, random customers: p50 / p99 (target <= 50 ms).
 
     .venv/bin/python bench/rating_api.py [--customers 20000] [--invoices 200000]
-        [--score-rows 1000000] [--api-requests 2000]
+        [--score-rows 1000000] [--api-requests 2000] [--keep DIR | --reuse DIR]
 
 Prints its figures, never asserts.
 """
@@ -230,11 +230,19 @@ def main() -> None:
     parser.add_argument("--score-rows", type=int, default=1_000_000)
     parser.add_argument("--api-requests", type=int, default=2000)
     parser.add_argument("--reuse", help="Folder of an earlier run's loaded database.")
+    parser.add_argument(
+        "--keep", help="Load into this (new) folder and keep it, for a later --reuse."
+    )
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     if args.reuse is not None:  # a folder a run has loaded (and kept): measure again
         folder = Path(args.reuse)
         url = f"sqlite:///{folder / 'bench.db'}"
+        measure(folder, url, args)
+    elif args.keep is not None:
+        folder = Path(args.keep)
+        folder.mkdir(parents=True)
+        url = prepare(folder, args, _env(folder))
         measure(folder, url, args)
     else:
         with tempfile.TemporaryDirectory(prefix="cg-bench-rating-") as name:

@@ -74,6 +74,13 @@ class Facts:
     changed_on: date | None = None  # business day the limit last changed (request or review)
 
 
+PlainFacts = tuple[
+    int, int, str | None, int | None, Decimal | None, Decimal | None, Decimal | None, int, int,
+    date | None,
+]  # fmt: skip
+""":class:`Facts` as plain values, for :func:`may_propose` (see there)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """A new limit for one customer: applied at once (``auto``) or sent for approval."""
@@ -148,10 +155,46 @@ def _late_lines(facts: Facts, rules: Thresholds) -> list[Line]:
 
 def _growth(facts: Facts) -> Decimal | None:
     """Sales growth in percent, last 6 months vs the 6 before (``None``: nothing before)."""
-    if facts.sales_before <= 0:
+    return _growth_of(facts.sales_recent, facts.sales_before)
+
+
+def _growth_of(recent: int, before: int) -> Decimal | None:
+    if before <= 0:
         return None
-    change = Decimal(facts.sales_recent - facts.sales_before) * HUNDRED / facts.sales_before
+    change = Decimal(recent - before) * HUNDRED / before
     return change.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+
+
+def may_propose(
+    facts: PlainFacts,
+    rules: Thresholds,
+    as_of: date,
+) -> bool:
+    """Whether :func:`review` can propose anything for these plain facts (``False``: surely not).
+
+    Decided before any object is built (most customers, most nights). ``facts``: current and
+    suggested limit (minor units, one currency), grade, max_days_late, days_late_3m,
+    days_late_12m, share_late_3m, sales_recent, sales_before, changed_on, as in :class:`Facts`.
+    """
+    (current, suggested, grade, most_late, recent, year, share, sales, before, changed) = facts
+    if changed is not None and (as_of - changed).days < rules.quiet_days:
+        return False
+    if suggested < current:
+        return True  # a cut to the suggestion
+    if recent is not None and year is not None and recent - year >= rules.rising_days:
+        return True
+    if share is not None and share > rules.late_share_percent:
+        return True
+    if (
+        current < suggested
+        and grade in rules.increase_grades
+        and most_late is not None
+        and most_late <= rules.clean_days
+        and before > 0
+    ):
+        growth = _growth_of(sales, before)
+        return growth is not None and growth >= rules.growth_percent
+    return False
 
 
 def _increase(facts: Facts, rules: Thresholds) -> list[Line] | None:
@@ -194,6 +237,14 @@ def review(facts: Facts, rules: Thresholds, step: Money, as_of: date) -> Proposa
     current limit too, a larger one goes for approval (see the module's rules).
     """
     if facts.changed_on is not None and (as_of - facts.changed_on).days < rules.quiet_days:
+        return None
+    if facts.current.currency == facts.suggested.currency and not may_propose(
+        (facts.current.minor, facts.suggested.minor, facts.grade, facts.max_days_late,
+         facts.days_late_3m, facts.days_late_12m, facts.share_late_3m, facts.sales_recent,
+         facts.sales_before, facts.changed_on),
+        rules,
+        as_of,
+    ):  # fmt: skip
         return None
     cut = _cut(facts, rules, step)
     if cut is not None:

@@ -11,17 +11,21 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Insert,
     Select,
     and_,
     bindparam,
     case,
     exists,
     func,
+    insert,
     literal,
+    literal_column,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from creditguard.models import (
     Company,
@@ -97,8 +101,17 @@ def _lock_customer() -> Select[Customer, Company]:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitFacts:
+    """What a check needs of a limit: its amount and when it expires."""
+
+    amount_minor: int
+    currency: str
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
-    """What a check reads besides limits and exposure, in one round trip."""
+    """What a check reads besides exposure, in one round trip."""
 
     checked_before: bool  # the order reference has a check already
     grade: str | None
@@ -106,24 +119,53 @@ class Facts:
     policy_version: int | None
     policy_body: str | None
     policy_note: str | None
+    limit: LimitFacts | None  # the customer's own limit (scope 'customer')
+    group_limit: LimitFacts | None  # the group's shared limit (scope 'group', on the root)
 
 
 def facts(
-    session: Session, company_id: int, customer_id: int, order_ref: str, as_of: date
+    session: Session,
+    company_id: int,
+    customer_id: int,
+    root_id: int,
+    order_ref: str,
+    as_of: date,
 ) -> Facts:
-    """The order's earlier check, the grade, the oldest overdue item and the newest policy."""
+    """The order's earlier check, the grade, the oldest overdue item, the newest policy and the
+    customer's and its group's limits. Read after the customers' rows are locked."""
     params = {
         "company_id": company_id,
         "customer_id": customer_id,
+        "root_id": root_id,
         "order_ref": order_ref,
         "as_of": as_of,
     }
     row = session.execute(_facts(), params).one()
-    return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5])
+    own = None if row[6] is None else LimitFacts(int(row[6]), str(row[7]), row[8])
+    group = None if row[9] is None else LimitFacts(int(row[9]), str(row[10]), row[11])
+    return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5], own, group)
+
+
+def _limit_columns(company_id: Param, customer_id: Param, scope: str) -> list[Any]:
+    """The limit's amount, currency and expiry (NULLs without one): one per customer and scope."""
+    found = (
+        select(CreditLimit.id)
+        .where(
+            CreditLimit.company_id == company_id,
+            CreditLimit.customer_id == customer_id,
+            CreditLimit.scope == scope,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return [
+        select(column).where(CreditLimit.id == found).scalar_subquery()
+        for column in (CreditLimit.amount_minor, CreditLimit.currency, CreditLimit.expires_on)
+    ]
 
 
 @cache
-def _facts() -> Select[Any, Any, Any, Any, Any, Any]:
+def _facts() -> Select[Any]:
     company_id: Param = bindparam("company_id")
     customer_id: Param = bindparam("customer_id")
     as_of: Param = bindparam("as_of")
@@ -160,6 +202,8 @@ def _facts() -> Select[Any, Any, Any, Any, Any, Any]:
         select(LimitPolicy.version).where(LimitPolicy.id == newest).scalar_subquery(),
         select(LimitPolicy.body).where(LimitPolicy.id == newest).scalar_subquery(),
         select(LimitPolicy.note).where(LimitPolicy.id == newest).scalar_subquery(),
+        *_limit_columns(company_id, customer_id, "customer"),
+        *_limit_columns(company_id, bindparam("root_id"), "group"),
     )
 
 
@@ -355,6 +399,102 @@ def _oldest_overdue(company_id: Param, customer_id: Param, as_of: Param) -> Sele
 
 
 # --- checks and reservations ---
+
+# A check row's columns, and those its reservation takes from it (the reservation's amount is
+# the check's amount in the base currency).
+CHECK_COLUMNS = (
+    "company_id",
+    "customer_id",
+    "order_ref",
+    "currency",
+    "amount_minor",
+    "base_amount_minor",
+    "decision",
+    "status",
+    "reasons",
+    "available_minor",
+    "reserve",
+    "checked_on",
+    "requested_at",
+    "requested_by",
+)
+
+
+def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | None) -> int:
+    """Insert a check row; with ``reserve_in`` (the base currency) also its reservation.
+
+    PostgreSQL: both rows in one statement (one round trip); SQLite: two statements.
+    Returns the check's id.
+    """
+    connection = session.connection()  # Core: no ORM objects, no flush
+    if reserve_in is None:
+        return int(connection.execute(_insert_check(), values).scalar_one())
+    params = values | {"base_currency": reserve_in}
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(_insert_check_and_reservation(), params).scalar_one())
+    check_id = int(connection.execute(_insert_check(), values).scalar_one())
+    connection.execute(_insert_reservation(), params | {"check_id": check_id})
+    return check_id
+
+
+def _typed(table: Any, name: str) -> Param:
+    return bindparam(name, type_=table.c[name].type)
+
+
+@cache
+def _insert_check() -> ReturningInsert[int]:
+    table = CreditCheck.__table__
+    return (
+        insert(CreditCheck)
+        .values({name: _typed(table, name) for name in CHECK_COLUMNS})
+        .returning(CreditCheck.id)
+    )
+
+
+def _reservation_values(check_id: Any) -> list[Any]:
+    checks = CreditCheck.__table__
+    return [
+        _typed(checks, "company_id"),
+        _typed(checks, "customer_id"),
+        check_id,
+        _typed(checks, "order_ref"),
+        bindparam("base_currency", type_=CreditReservation.__table__.c.currency.type),
+        _typed(checks, "base_amount_minor"),
+        literal_column("'reserved'"),  # a constant, not a parameter named like the check's
+        _typed(checks, "requested_at"),
+        _typed(checks, "requested_by"),
+    ]
+
+
+_RESERVATION_COLUMNS = (
+    "company_id",
+    "customer_id",
+    "check_id",
+    "order_ref",
+    "currency",
+    "amount_minor",
+    "status",
+    "created_at",
+    "created_by",
+)
+
+
+@cache
+def _insert_reservation() -> Insert:
+    check_id = bindparam("check_id", type_=CreditReservation.__table__.c.check_id.type)
+    return insert(CreditReservation).values(
+        dict(zip(_RESERVATION_COLUMNS, _reservation_values(check_id), strict=True))
+    )
+
+
+@cache
+def _insert_check_and_reservation() -> ReturningInsert[int]:
+    made = _insert_check().cte("made")
+    return (
+        insert(CreditReservation)
+        .from_select(list(_RESERVATION_COLUMNS), select(*_reservation_values(made.c.id)))
+        .returning(CreditReservation.check_id)
+    )
 
 
 def reservation(session: Session, company_id: int, order_ref: str) -> CreditReservation | None:

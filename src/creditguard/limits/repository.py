@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from creditguard.db.bulk import read_frame
+from creditguard.db.bulk import insert_rows, read_frame, reserve_ids
 from creditguard.models import (
     AuditEntry,
     CreditLimit,
@@ -160,14 +160,28 @@ def pending_review_customers(session: Session, company_id: int) -> set[int]:
 
 
 def set_limits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Change many limits by id in one statement per batch (amount, revision, source, ...)."""
-    if rows:
-        session.execute(update(CreditLimit), rows)
+    """Change many limits by id (``id``, then the columns to set — the same in every row) in
+    one executemany; Core, not the ORM's bulk update: no per-row objects or bookkeeping."""
+    if not rows:
+        return
+    table = cast(Table, CreditLimit.__table__)
+    names = [name for name in rows[0] if name != "id"]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("limit_id"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
+    session.execute(stmt, [{"limit_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows])
 
 
-def add_requests(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(LimitRequest), rows)
+def add_requests(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many requests (dicts with the same keys, no ``id``) in one bulk insert; their
+    ids, in the order of ``rows`` — allocated in one statement (:func:`reserve_ids`), not
+    read back row by row."""
+    table = cast(Table, LimitRequest.__table__)
+    ids = reserve_ids(session, table, len(rows))
+    insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 # --- the audit log, read ---

@@ -95,23 +95,34 @@ class Ledger:
         """What was known at the end of day ``t``: entries dated up to ``t``, and reversals
         dated up to ``t`` (a later reversal has not happened yet)."""
 
-        def until(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-            kept = frame.filter(pl.col(column) <= t)
-            if "reversed_on" not in kept.columns:
+        def until(frame: pl.DataFrame, column: str) -> pl.LazyFrame:
+            kept = frame.lazy().filter(pl.col(column) <= t)
+            if "reversed_on" not in frame.columns:
                 return kept
             late = pl.col("reversed_on") > t
             return kept.with_columns(
                 pl.when(late).then(None).otherwise(pl.col("reversed_on")).alias("reversed_on")
             )
 
+        # One collect for the six frames (each a few rows when one customer is rated).
+        items, applications, notes, offs, disputes, statements = pl.collect_all(
+            [
+                until(self.items, "issued_on"),
+                until(self.applications, "applied_on"),
+                until(self.credit_notes, "on"),
+                until(self.write_offs, "on"),
+                until(self.disputes, "on"),
+                until(self.statements, "period_end"),
+            ]
+        )
         return replace(
             self,
-            items=until(self.items, "issued_on"),
-            applications=until(self.applications, "applied_on"),
-            credit_notes=until(self.credit_notes, "on"),
-            write_offs=until(self.write_offs, "on"),
-            disputes=until(self.disputes, "on"),
-            statements=until(self.statements, "period_end"),
+            items=items,
+            applications=applications,
+            credit_notes=notes,
+            write_offs=offs,
+            disputes=disputes,
+            statements=statements,
             last_date=t,
         )
 
@@ -180,10 +191,34 @@ def window_sums(known: Ledger, t: date) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A ledger as known on ``t`` (:meth:`Ledger.known_on`) and its window sums, both computed
+    once: what a rating run reads its payment behaviour and its model features from."""
+
+    known: Ledger
+    t: date
+    sums: pl.DataFrame  # window_sums(known, t), collected
+
+    @classmethod
+    def of(cls, ledger: Ledger, t: date) -> Cut:
+        known = ledger.known_on(t)
+        return cls(known, t, window_sums(known, t).collect())
+
+    def behaviours(self, customer_ids: Sequence[int]) -> dict[int, Behaviour]:
+        return _behaviours(self.sums, self.t, customer_ids)
+
+    def features(self) -> pl.DataFrame:
+        return _features(self.known, self.t, self.sums.lazy())
+
+
 def behaviours(ledger: Ledger, t: date, customer_ids: Sequence[int]) -> dict[int, Behaviour]:
     """The rating's payment behaviour of ``customer_ids`` on ``t`` (the same figures as
     :func:`creditguard.analytics.behaviour.payment_behaviour`, from this ledger's columns)."""
-    sums = window_sums(ledger.known_on(t), t).collect()
+    return _behaviours(window_sums(ledger.known_on(t), t).collect(), t, customer_ids)
+
+
+def _behaviours(sums: pl.DataFrame, t: date, customer_ids: Sequence[int]) -> dict[int, Behaviour]:
     found: dict[int, dict[int, Window]] = {}
     for customer, count, paid, weighted, late_paid, months in sums.iter_rows():
         window = Window(
@@ -200,8 +235,9 @@ def behaviours(ledger: Ledger, t: date, customer_ids: Sequence[int]) -> dict[int
     }
 
 
-def _behaviour(known: Ledger, t: date) -> pl.LazyFrame:
-    """Amount-weighted days late per window, the share paid late, the trend (3m - 12m)."""
+def _behaviour(sums: pl.LazyFrame) -> pl.LazyFrame:
+    """Amount-weighted days late per window, the share paid late, the trend (3m - 12m), from
+    :func:`window_sums`."""
 
     def total(months: int, column: str) -> pl.Expr:
         return pl.col(column).filter(pl.col("months") == months).sum()
@@ -210,13 +246,9 @@ def _behaviour(known: Ledger, t: date) -> pl.LazyFrame:
         paid = total(months, "paid")
         return pl.when(paid > 0).then(scale * total(months, column) / paid)
 
-    wide = (
-        window_sums(known, t)
-        .group_by("customer_id")
-        .agg(
-            *(per_paid(m, "weighted").alias(f"days_late_{m}m") for m in WINDOWS),
-            per_paid(12, "late_paid", 100).alias("share_paid_late_12m"),
-        )
+    wide = sums.group_by("customer_id").agg(
+        *(per_paid(m, "weighted").alias(f"days_late_{m}m") for m in WINDOWS),
+        per_paid(12, "late_paid", 100).alias("share_paid_late_12m"),
     )
     return wide.with_columns(
         (pl.col("days_late_3m") - pl.col("days_late_12m")).alias("late_trend_days")
@@ -277,12 +309,16 @@ def features_at(ledger: Ledger, t: date) -> pl.DataFrame:
     """One row per customer with an invoice issued by ``t``: ``customer_id``, ``customer``
     and :data:`FEATURES`, from what was known at the end of day ``t`` only."""
     known = ledger.known_on(t)
+    return _features(known, t, window_sums(known, t))
+
+
+def _features(known: Ledger, t: date, sums: pl.LazyFrame) -> pl.DataFrame:
     items = _open_items(known, t)
     frame = _exposure(items)
-    for part in (_behaviour(known, t), _sales(known, t), _events(known, t), _statements(known)):
+    for part in (_behaviour(sums), _sales(known, t), _events(known, t), _statements(known)):
         frame = frame.join(part, on="customer_id", how="left")
     founded = pl.col("founded_on")
-    people = known_customers(ledger).lazy()
+    people = known_customers(known).lazy()
     frame = frame.join(people, on="customer_id", how="left").with_columns(
         pl.when(pl.col("sales_12m_minor") > 0)
         .then(100 * pl.col("credit_notes_12m").fill_null(0) / pl.col("sales_12m_minor"))

@@ -87,3 +87,16 @@ def standing(
     members = exposures(session, company_id, group_ids, base, as_of)
     whole = group_exposure(list(members.values()), base)
     return Standing(customer, root_id, group_ids, members[customer.id], limit, group_limit, whole)
+
+
+def check_exposure(
+    session: Session, company_id: int, customer: Customer, base: str, as_of: date, *, grouped: bool
+) -> tuple[Exposure, Exposure | None]:
+    """A check's exposures: the customer's, and its group's when the group has a shared limit
+    (``grouped``); the limits themselves come with the check's facts."""
+    if not grouped:
+        return exposures(session, company_id, [customer.id], base, as_of)[customer.id], None
+    root_id = customer.parent_id if customer.parent_id is not None else customer.id
+    group_ids = repo.group_members(session, company_id, root_id)
+    members = exposures(session, company_id, group_ids, base, as_of)
+    return members[customer.id], group_exposure(list(members.values()), base)

@@ -1,8 +1,9 @@
 """The nightly limit review (额度动态调整) over the whole portfolio, read column-wise.
 
 Inputs in a few statements, never one query per customer: every customer limit (one query),
-the grades that held on ``as_of`` (analytics ``grades_on``), payment behaviour
-(:func:`creditguard.analytics.behaviour.payment_behaviour`), the most days late and the sales
+the grades that held on ``as_of`` (analytics ``grades_on``), the payment behaviour windows the
+rules read (3 and 12 months, computed column-wise exactly as
+:func:`creditguard.analytics.behaviour.payment_behaviour` does), the most days late and the sales
 of the last 12 months from the portfolio snapshot, the latest financial statements. The rules
 are :func:`creditguard.core.review.review`. Inside policy the change is applied at once
 (``credit_limits``: source ``review``, audited with its explanation); outside it, a
@@ -13,32 +14,32 @@ Writes go in bulk, in the caller's transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as analytics
-from creditguard.analytics.behaviour import Behaviour, payment_behaviour
 from creditguard.analytics.kpis import months_before
 from creditguard.analytics.service import in_base, open_in
 from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.audit import service as audit
 from creditguard.clock import Clock
+from creditguard.core import kpis as formula
 from creditguard.core.errors import DomainError
 from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, suggest
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
-from creditguard.core.review import Facts, Proposal, Thresholds, review
+from creditguard.core.review import Facts, Proposal, Thresholds, may_propose, review
 from creditguard.credit.service import policy as policies
 from creditguard.identity import service as identity
 from creditguard.limits import repository as repo
 from creditguard.limits.schemas import ReviewOut
 from creditguard.limits.service.requests import require
-from creditguard.models import LimitRequest
 from creditguard.reference import service as reference
 
 SYSTEM = "system:review"
@@ -98,6 +99,53 @@ def _sales(session: Session, view: View, as_of: date, base: str) -> pl.DataFrame
     return recent.join(before, on="customer_id", how="full", coalesce=True).fill_null(0)
 
 
+class Behaviour(NamedTuple):
+    """What the rules read of a customer's payments (``None``: nothing paid in the window)."""
+
+    days_late_3m: Decimal | None
+    share_late_3m: Decimal | None
+    days_late_12m: Decimal | None
+
+
+def _behaviour(session: Session, company_id: int, as_of: date) -> dict[int, Behaviour]:
+    """Per customer with money applied in the last 12 months, the 3- and 12-month windows of
+    :func:`creditguard.analytics.behaviour.payment_behaviour` — the same netting, the same
+    sums, the same rounding (``kpis.ratio``/``share``) — summed column-wise, without the
+    6-month window and without building its objects."""
+    rows = analytics.payments_applied(session, company_id, months_before(as_of, 12), as_of, None)
+    net = (
+        rows.group_by("customer_id", "source_id", "instalment_id")
+        .agg(
+            pl.col("amount_minor").sum(),
+            pl.col("applied_on").filter(pl.col("amount_minor") > 0).min(),
+            pl.col("due_on").first(),
+        )
+        .filter(pl.col("amount_minor") > 0)
+        .with_columns(
+            late=(pl.col("applied_on") - pl.col("due_on")).dt.total_days().clip(lower_bound=0)
+        )
+    )
+    sums = []
+    for months in (3, 12):
+        window = net.filter(pl.col("applied_on") > months_before(as_of, months))
+        sums.append(
+            window.group_by("customer_id").agg(
+                pl.col("amount_minor").sum().alias(f"paid_{months}"),
+                (pl.col("amount_minor") * pl.col("late")).sum().alias(f"weighted_{months}"),
+                pl.col("amount_minor").filter(pl.col("late") > 0).sum().alias(f"late_{months}"),
+            )
+        )
+    recent, year = sums
+    both = year.join(recent, on="customer_id", how="full", coalesce=True).fill_null(0)
+    names = ("customer_id", "paid_3", "weighted_3", "late_3", "paid_12", "weighted_12")
+    columns = [both.get_column(name).to_list() for name in names]
+    ratio, share = formula.ratio, formula.share
+    return {
+        customer: Behaviour(ratio(w3, p3), share(l3, p3), ratio(w12, p12))
+        for customer, p3, w3, l3, p12, w12 in zip(*columns, strict=True)
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestions:
     """The policy's suggested limit: per grade, or per customer with a financial statement."""
@@ -144,7 +192,7 @@ class Inputs:
 
     limits: pl.DataFrame  # limit_id, customer_id, amount_minor, revision, changed_on, ...
     grades: dict[int, str]
-    behaviour: dict[int, Behaviour]
+    behaviour: dict[int, Behaviour]  # customers with money applied in the last 12 months
     suggestions: Suggestions
     skipped: int  # customers left alone: a review request of theirs is still pending
 
@@ -163,7 +211,7 @@ def _inputs(session: Session, actor: Actor, as_of: date, policy: LimitPolicy) ->
     )
     graded = analytics.grades_on(session, company, as_of)
     grades = dict(zip(graded["customer_id"].to_list(), graded["grade"].to_list(), strict=True))
-    behaviour = payment_behaviour(session, actor, as_of)
+    behaviour = _behaviour(session, company, as_of)
     suggestions = _suggestions(session, company, as_of, policy, grades)
     return Inputs(limits, grades, behaviour, suggestions, len(pending))
 
@@ -179,11 +227,17 @@ _FACT_COLUMNS = ("limit_id", "revision", "customer_id", "amount_minor", "max_day
                  "sales_recent", "sales_before", "changed_on")  # fmt: skip
 
 
-def _facts(inputs: Inputs, base: str) -> Iterator[tuple[Facts, LimitRow]]:
-    """Each reviewable customer's facts, with its limit row (read column by column: a million
-    rows as dictionaries cost seconds)."""
+def _facts(
+    inputs: Inputs, base: str, rules: Thresholds, as_of: date
+) -> tuple[int, list[tuple[Facts, LimitRow]]]:
+    """How many customers are reviewed, and the facts (with the limit row) of those the rules
+    may change (:func:`may_propose`): the rest, most of them, are judged on plain values and
+    no object is built for them. Read column by column: a million rows as dictionaries cost
+    seconds."""
     columns = [inputs.limits.get_column(name).to_list() for name in _FACT_COLUMNS]
     grades, behaviour, suggestions = inputs.grades, inputs.behaviour, inputs.suggestions
+    nothing = Behaviour(None, None, None)
+    reviewed, found = 0, []
     for limit_id, revision, customer, amount, most_late, recent, before, changed in zip(
         *columns, strict=True
     ):
@@ -191,15 +245,12 @@ def _facts(inputs: Inputs, base: str) -> Iterator[tuple[Facts, LimitRow]]:
         suggested = suggestions.of(customer, grade)
         if suggested is None:
             continue
-        windows = behaviour.get(customer)
-        days_3m = share_3m = days_12m = None
-        if windows is not None:
-            last_3m, year = windows.windows[0], windows.windows[-1]
-            days_3m, share_3m, days_12m = (
-                last_3m.average_days_late,
-                last_3m.share_late,
-                year.average_days_late,
-            )
+        reviewed += 1
+        days_3m, share_3m, days_12m = behaviour.get(customer, nothing)
+        plain = (amount, suggested.minor, grade, most_late, days_3m, days_12m, share_3m,
+                 recent, before, changed)  # fmt: skip
+        if suggested.currency == base and not may_propose(plain, rules, as_of):
+            continue
         facts = Facts(
             customer_id=customer,
             grade=grade,
@@ -213,7 +264,8 @@ def _facts(inputs: Inputs, base: str) -> Iterator[tuple[Facts, LimitRow]]:
             sales_before=before,
             changed_on=changed,
         )
-        yield facts, LimitRow(limit_id, revision)
+        found.append((facts, LimitRow(limit_id, revision)))
+    return reviewed, found
 
 
 def _lines(proposal: Proposal) -> list[dict[str, str]]:
@@ -252,35 +304,41 @@ def _limit_event(p: Proposal, revision: int) -> audit.Event:
     return audit.Event("limit.set", f"customer:{p.customer_id}", body)
 
 
-def _request(company_id: int, p: Proposal, role: str, at: datetime) -> LimitRequest:
-    return LimitRequest(
-        company_id=company_id,
-        customer_id=p.customer_id,
-        scope="customer",
-        currency=p.current.currency,
-        amount_minor=p.proposed.minor,
-        previous_minor=p.current.minor,
-        reason=_text(p),
-        explanation=json.dumps(_lines(p), ensure_ascii=False),
-        origin="review",
-        required_role=role,
-        status="pending",
-        requested_at=at,
-        requested_by=SYSTEM,
-    )
+def _request(company_id: int, p: Proposal, role: str, at: datetime) -> dict[str, Any]:
+    """A ``limit_requests`` row, as the columns to insert."""
+    return {
+        "company_id": company_id,
+        "customer_id": p.customer_id,
+        "scope": "customer",
+        "currency": p.current.currency,
+        "amount_minor": p.proposed.minor,
+        "previous_minor": p.current.minor,
+        "term_days": None,
+        "expires_on": None,
+        "reason": _text(p),
+        "explanation": json.dumps(_lines(p), ensure_ascii=False),
+        "origin": "review",
+        "required_role": role,
+        "status": "pending",
+        "requested_at": at,
+        "requested_by": SYSTEM,
+        "decided_at": None,
+        "decided_by": None,
+        "decision_note": None,
+    }
 
 
-def _request_event(row: LimitRequest) -> audit.Event:
+def _request_event(request_id: int, row: Mapping[str, Any]) -> audit.Event:
     body = {
-        "customer_id": row.customer_id,
-        "scope": row.scope,
-        "amount": Money(row.amount_minor, row.currency).decimal_string(),
-        "currency": row.currency,
-        "required_role": row.required_role,
-        "reason": row.reason,
+        "customer_id": row["customer_id"],
+        "scope": row["scope"],
+        "amount": Money(row["amount_minor"], row["currency"]).decimal_string(),
+        "currency": row["currency"],
+        "required_role": row["required_role"],
+        "reason": row["reason"],
         "origin": "review",
     }
-    return audit.Event("limit_request.create", f"limit_request:{row.id}", body)
+    return audit.Event("limit_request.create", f"limit_request:{request_id}", body)
 
 
 def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> None:
@@ -303,9 +361,8 @@ def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> None:
     repo.set_limits(session, changes)
     events = [_limit_event(p, row.revision + 1) for p, row in plan.applied]
     rows = [_request(company, p, ladder.approver_for(p.proposed), at) for p in plan.requested]
-    session.add_all(rows)
-    session.flush()
-    events += [_request_event(r) for r in rows]
+    ids = repo.add_requests(session, rows)
+    events += [_request_event(i, r) for i, r in zip(ids, rows, strict=True)]
     audit.record_many(session, company, SYSTEM, events, at)
 
 
@@ -326,9 +383,8 @@ def run_review(
     policy = policies.current(session, actor.company_id).policy
     inputs = _inputs(session, actor, as_of, policy)
     plan = Plan([], [])
-    reviewed = 0
-    for facts, row in _facts(inputs, base):
-        reviewed += 1
+    reviewed, candidates = _facts(inputs, base, rules, as_of)
+    for facts, row in candidates:
         proposal = review(facts, rules, policy.step, as_of)
         if proposal is None:
             continue

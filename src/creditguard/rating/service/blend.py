@@ -114,7 +114,7 @@ def model_scores(
     customer_ids: Sequence[int],
     models_dir: Path | None = None,
     *,
-    ledger: features.Ledger | None = None,
+    cut: features.Cut | None = None,
 ) -> ModelScores:
     """The blend setting and the model's scores of ``customer_ids`` on ``as_of``."""
     setting = current_setting(session, actor)
@@ -136,7 +136,7 @@ def model_scores(
         )
     out, saved = found
     try:
-        scores = _score(session, actor, as_of, customer_ids, saved, ledger)
+        scores = _score(session, actor, as_of, customer_ids, saved, cut)
     except (DomainError, ImportError) as error:
         why = str(error)
         return ModelScores(setting, note=_note(f"model not used: {why}", f"未使用模型：{why}"))
@@ -149,14 +149,14 @@ def _score(
     as_of: date,
     customer_ids: Sequence[int],
     saved: Any,
-    ledger: features.Ledger | None,
+    cut: features.Cut | None,
 ) -> dict[int, Decimal]:
     from creditguard.scoring import store
 
-    if ledger is None:
+    if cut is None:
         feats = dataset.current_features(session, actor, as_of, list(customer_ids))
-    else:  # the run's own read of its customers' ledger
-        feats = features.features_at(ledger, as_of)
+    else:  # the run's own read of its customers' ledger, as known on its date
+        feats = cut.features()
     if feats.height == 0:
         return {}
     probabilities = store.score(saved, feats, source="ledger features")["probability_bad"]

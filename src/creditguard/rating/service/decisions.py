@@ -170,11 +170,12 @@ def _rate_all(session: Session, run: Run, customer_ids: Sequence[int]) -> list[C
     ids = list(customer_ids)
     # The chunk's ledger in columns, read through indexed paths: its payment behaviour (the
     # figures of analytics.behaviour) and, when a model is blended, its features.
-    ledger = dataset.read_ledger(session, run.actor, ids)
-    behaviours = features.behaviours(ledger, run.as_of, ids)
+    # The ledger as known on the date and its window sums are computed once for both.
+    cut = features.Cut.of(dataset.read_ledger(session, run.actor, ids), run.as_of)
+    behaviours = cut.behaviours(ids)
     profiles = repo.profiles(session, company, ids)
     statements = repo.statements_of(session, company, ids, run.as_of)
-    models = blend.model_scores(session, run.actor, run.as_of, ids, ledger=ledger)
+    models = blend.model_scores(session, run.actor, run.as_of, ids, cut=cut)
     made = [
         _record(
             session,

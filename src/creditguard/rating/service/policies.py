@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy.orm import Session
 
 from creditguard.clock import Clock
@@ -74,4 +76,12 @@ def put_policy(session: Session, actor: Actor, data: PolicyIn, clock: Clock) -> 
 
 
 def core_policy(row: ScorecardPolicy) -> scorecard.Policy:
-    return codec.policy_from_schema(codec.policy_of_body(row.body, row.note))
+    """The row's policy for the core. Parsed once per stored body: the body is the policy (a
+    version's text never changes, and the note is not part of it) and the parsed policy is
+    immutable, so every rating under the same text may share it."""
+    return _parsed(row.body)
+
+
+@lru_cache(maxsize=64)
+def _parsed(body: str) -> scorecard.Policy:
+    return codec.policy_from_schema(codec.policy_of_body(body, None))

@@ -3,7 +3,9 @@ challenger), and load a registered model with its files checked.
 
 Storage: a registered model's files are copied to ``<models_dir>/<company id>/<name>/v<version>/``
 (``models_dir`` is the setting ``CREDITGUARD_MODELS_DIR``) and their SHA-256 recorded in the
-row; every load recomputes them and refuses a model whose files changed.
+row; every load recomputes them and refuses a model whose files changed. What the files
+hold is parsed once per (folder, digests) and kept (:data:`_PARSED`): a file checked against
+the same SHA-256 again has the same content, so the kept model is the one it would parse to.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import json
 import re
 import shutil
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -195,8 +199,16 @@ def load_model(
     return model_out(row), load_files(row, models_dir)
 
 
+# Parsed models by (folder, the row's file digests), the most recently used last. Only
+# consulted after every file has been checked against those digests on this very load.
+_PARSED: OrderedDict[tuple[str, str], store.SavedModel] = OrderedDict()
+_PARSED_SIZE = 8
+_PARSED_LOCK = threading.Lock()
+
+
 def load_files(row: ScoringModel, models_dir: Path) -> store.SavedModel:
-    """Read a registered model after checking every file's SHA-256."""
+    """Read a registered model after checking every file's SHA-256 (on every call); the
+    parsing is done once per folder and digests."""
     folder = models_dir / row.artefact_dir
     for file_name, expected in json.loads(row.files).items():
         path = folder / file_name
@@ -208,7 +220,18 @@ def load_files(row: ScoringModel, models_dir: Path) -> store.SavedModel:
                 reason="missing or changed since registration (SHA-256 differs): not loaded",
                 reason_zh="文件缺失或登记后被修改（SHA-256 不符）：拒绝加载",
             )
-    return store.load(folder)
+    key = (str(folder.resolve()), row.files)
+    with _PARSED_LOCK:
+        saved = _PARSED.get(key)
+        if saved is not None:
+            _PARSED.move_to_end(key)
+            return saved
+    saved = store.load(folder)
+    with _PARSED_LOCK:
+        _PARSED[key] = saved
+        while len(_PARSED) > _PARSED_SIZE:
+            _PARSED.popitem(last=False)
+    return saved
 
 
 def get_by_version(session: Session, actor: Actor, version: str) -> ScoringModel:
