@@ -28,6 +28,7 @@ _ERP = frozenset(
         "reversals:write",
         "orders:write",
         "credit:check",
+        "rating:rate",  # an ERP may re-rate on its own trigger events
     }
 )
 _CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:write"})
@@ -35,7 +36,6 @@ _CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:writ
 # approval ladder's authority); an approver (e.g. the CFO) decides above it.
 _CREDIT_MANAGER = frozenset(
     {
-        "rating:rate",
         "rating:policy",
         "rating:override",
         "models:manage",

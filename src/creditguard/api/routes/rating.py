@@ -30,7 +30,7 @@ from creditguard.rating.schemas import (
 )
 
 router = APIRouter(tags=["rating"], responses=ERRORS)
-Read = Annotated[Context, Depends(require("customers:read"))]
+Read = Annotated[Context, Depends(require("rating:read"))]
 Write = Annotated[Context, Depends(require("customers:write"))]
 CustomerId = Annotated[int, Path(gt=0, description="Customer id.")]
 AsOf = Annotated[

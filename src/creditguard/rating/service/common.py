@@ -13,13 +13,11 @@ from creditguard.identity import service as identity
 from creditguard.models import CreditProfile
 from creditguard.rating import repository as repo
 
-# Editing the scorecard and overriding a grade are credit decisions (DOMAIN.md: the credit
-# manager sets policy and rates customers).
-MANAGERS = frozenset({"admin", "credit_manager"})
-
 
 def require_manager(actor: Actor, operation: str) -> None:
-    if actor.role not in MANAGERS:
+    """Editing the scorecard and overriding a grade are credit decisions (DOMAIN.md: the credit
+    manager sets policy and rates customers): ``rating:policy`` and ``rating:override``."""
+    if not actor.may(operation):
         raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)
 
 
@@ -42,7 +40,7 @@ def profile_of(session: Session, actor: Actor, customer_id: int, clock: Clock) -
 
 
 def require_writer(actor: Actor) -> None:
-    if not actor.may("customers:write"):
+    if not actor.may("rating:rate"):
         raise Forbidden.of(
             "role", actor.role, "forbidden", role=actor.role, operation="rating:rate"
         )
