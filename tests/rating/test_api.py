@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from creditguard.api.app import create_app
 from creditguard.config import Settings
 from creditguard.db import Database
 from creditguard.identity import service as identity
 from creditguard.identity.schemas import UserIn
+from creditguard.models import AuditEntry
 from tests import builders as b
 
 PASSWORD = "correct horse battery"
@@ -264,3 +266,44 @@ def test_documents_metadata_round_trip(client: TestClient, users: dict[str, Head
     listed = client.get("/api/v1/customers/1/documents", headers=users["viewer"]).json()
     file = client.get("/api/v1/customers/1/credit-file", headers=users["viewer"]).json()
     assert listed == file["documents"] == [made.json()]
+
+
+def test_the_blend_rule_through_the_api_versions_roles_and_audit(
+    client: TestClient, users: dict[str, Headers], db: Database
+) -> None:
+    manager, viewer = users["credit_manager"], users["viewer"]
+    never = client.get("/api/v1/rating/blend", headers=viewer)
+    assert (never.status_code, never.json()) == (
+        200,
+        {"version": None, "model_weight": "0", "model": None},
+    )
+    body = {"model_weight": "0.4", "model": "champion"}
+    for role in ("viewer", "erp_client"):
+        assert client.put("/api/v1/rating/blend", json=body, headers=users[role]).status_code == 403
+    saved = client.put("/api/v1/rating/blend", json=body, headers=manager)
+    assert (saved.status_code, saved.json()) == (
+        200,
+        {"version": 1, "model_weight": "0.4", "model": "champion"},
+    )
+    too_much = client.put(
+        "/api/v1/rating/blend", json=body | {"model_weight": "1.5"}, headers=manager
+    )
+    assert too_much.status_code == 422
+    assert [(p["field"], p["value"]) for p in too_much.json()["errors"]] == [
+        ("model_weight", "1.5")
+    ]
+    unknown = client.put("/api/v1/rating/blend", json=body | {"w": "1"}, headers=manager)
+    assert unknown.status_code == 422
+    second = client.put(
+        "/api/v1/rating/blend", json={"model_weight": "0", "model": "challenger"}, headers=manager
+    )
+    assert second.json() == {"version": 2, "model_weight": "0", "model": "challenger"}
+    assert client.get("/api/v1/rating/blend", headers=viewer).json() == second.json()
+    with db.read() as session:
+        actions = session.execute(
+            select(AuditEntry.action, AuditEntry.subject).order_by(AuditEntry.seq)
+        ).all()
+    assert [tuple(a) for a in actions] == [
+        ("rating_blend.set", "rating_blend:1"),
+        ("rating_blend.set", "rating_blend:2"),
+    ]

@@ -383,6 +383,34 @@ BLEND_OUT: JsonDict = {
 }
 
 
+BLEND_RULE_IN: Final[JsonDict] = {"model_weight": "0.4", "model": "champion"}
+BLEND_RULE_OUT: Final[JsonDict] = {"version": 2, "model_weight": "0.4", "model": "champion"}
+
+
+class BlendRuleIn(Strict):
+    """A new version of the blend rule: the grade from (1 - w) x expert + w x model score."""
+
+    model_config = example(BLEND_RULE_IN)
+
+    model_weight: str = Field(
+        pattern=r"^\d+(\.\d+)?$",
+        description="Weight w of the model score, 0 to 1 (0: the expert score alone).",
+    )
+    model: Literal["champion", "challenger"] = Field(
+        "champion", description="Which registered model is blended."
+    )
+
+
+class BlendRuleOut(BaseModel):
+    model_config = example(BLEND_RULE_OUT)
+
+    version: int | None = Field(description="Version of the rule; null: never set (expert only).")
+    model_weight: str = Field(description="Weight w of the model score, 0-1.")
+    model: Literal["champion", "challenger"] | None = Field(
+        description="Which registered model is blended; null: none."
+    )
+
+
 class BlendOut(BaseModel):
     model_config = example(BLEND_OUT)
 

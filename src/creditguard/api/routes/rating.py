@@ -13,6 +13,8 @@ from creditguard.api.idempotency import run_post
 from creditguard.api.problems import ERRORS
 from creditguard.rating import service
 from creditguard.rating.schemas import (
+    BlendRuleIn,
+    BlendRuleOut,
     CreditFileOut,
     DocumentIn,
     DocumentOut,
@@ -28,6 +30,7 @@ from creditguard.rating.schemas import (
     StatementIn,
     StatementOut,
 )
+from creditguard.rating.service import blend
 
 router = APIRouter(tags=["rating"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("rating:read"))]
@@ -194,6 +197,30 @@ def policy(
 def put_policy(body: PolicyIn, ctx: Write) -> PolicyOut:
     with ctx.db.write() as session:
         return service.put_policy(session, ctx.actor, body, ctx.clock)
+
+
+@router.get(
+    "/rating/blend",
+    response_model=BlendRuleOut,
+    summary="Blend rule",
+    description="How the grade blends the expert score with a registered model's: "
+    "(1 - w) x expert + w x 100 x (1 - PD). Never set: the expert score alone.",
+)
+def blend_rule(ctx: Read) -> BlendRuleOut:
+    with ctx.db.read() as session:
+        return blend.get_rule(session, ctx.actor)
+
+
+@router.put(
+    "/rating/blend",
+    response_model=BlendRuleOut,
+    summary="Change the blend rule",
+    description="Saves a new version of the blend rule (weight 0-1, champion or challenger), "
+    f"written to the audit log; later ratings use it. {CREDIT_ROLES}",
+)
+def put_blend_rule(body: BlendRuleIn, ctx: Write) -> BlendRuleOut:
+    with ctx.db.write() as session:
+        return blend.put_rule(session, ctx.actor, body, ctx.clock)
 
 
 @router.post(

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from creditguard.audit import service as audit
 from creditguard.clock import Clock
 from creditguard.config import get_settings
 from creditguard.core.errors import DomainError, invalid
@@ -28,6 +29,7 @@ from creditguard.core.permissions import Actor
 from creditguard.models import ModelBlend
 from creditguard.rating import features
 from creditguard.rating import repository as repo
+from creditguard.rating.schemas import BlendRuleIn, BlendRuleOut
 from creditguard.rating.service import dataset, registry
 from creditguard.rating.service.common import require_manager
 
@@ -90,7 +92,27 @@ def put_setting(
     )
     session.add(row)
     session.flush()
+    body = {"version": row.version, "model_weight": str(weight), "model": role}
+    event = audit.Event("rating_blend.set", f"rating_blend:{row.version}", body)
+    audit.record(session, actor.company_id, actor.principal, event, row.created_at)
     return Setting(row.version, row.model_weight, row.role)
+
+
+def rule_out(setting: Setting | None) -> BlendRuleOut:
+    """The rule as the API shows it (never set: weight 0, the expert score alone)."""
+    if setting is None:
+        return BlendRuleOut(version=None, model_weight="0", model=None)
+    role = "challenger" if setting.role == "challenger" else "champion"
+    return BlendRuleOut(version=setting.version, model_weight=str(setting.model_weight), model=role)
+
+
+def get_rule(session: Session, actor: Actor) -> BlendRuleOut:
+    return rule_out(current_setting(session, actor))
+
+
+def put_rule(session: Session, actor: Actor, data: BlendRuleIn, clock: Clock) -> BlendRuleOut:
+    weight = Decimal(data.model_weight)  # the schema admits only plain decimal numbers
+    return rule_out(put_setting(session, actor, weight, data.model, clock))
 
 
 @dataclass(frozen=True, slots=True)
