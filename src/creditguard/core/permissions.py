@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from creditguard.core.errors import Forbidden
+
 ROLES: Final = ("admin", "credit_manager", "collector", "approver", "sales", "viewer", "erp_client")
 
 _READ = frozenset(
@@ -85,3 +87,9 @@ class Actor:
     def may(self, operation: str) -> bool:
         """Tell whether this actor's role allows ``operation``."""
         return is_allowed(self.role, operation)
+
+
+def require(actor: Actor, operation: str) -> None:
+    """Refuse (403, naming the ``role``) unless ``actor``'s role allows ``operation``."""
+    if not actor.may(operation):
+        raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)

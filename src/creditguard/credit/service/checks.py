@@ -21,7 +21,7 @@ from creditguard.clock import Clock, business_today
 from creditguard.core.credit import CheckFacts, Decision, Exposure, Reason, check
 from creditguard.core.errors import Conflict, Forbidden, Problem, invalid, not_found
 from creditguard.core.money import Money, check_currency
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReasonOut, HeldOut
 from creditguard.credit.service import notify
@@ -324,13 +324,6 @@ def list_checks(
     ]
 
 
-def _require_decider(actor: Actor) -> None:
-    if not actor.may("credit:decide"):
-        raise Forbidden.of(
-            "role", actor.role, "forbidden", role=actor.role, operation="credit:decide"
-        )
-
-
 def decide_held(  # noqa: PLR0913 - keyword-only beyond the first three
     session: Session,
     actor: Actor,
@@ -345,7 +338,7 @@ def decide_held(  # noqa: PLR0913 - keyword-only beyond the first three
 
     Releasing a reserving check reserves the order's amount (authority overrides the limit).
     """
-    _require_decider(actor)
+    require(actor, "credit:decide")
     row = repo.get_check(session, actor.company_id, check_id)
     if row is None:
         raise not_found("credit check", check_id)

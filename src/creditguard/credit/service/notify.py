@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from creditguard.clock import Clock
 from creditguard.config import Settings
-from creditguard.core.errors import Forbidden, invalid
+from creditguard.core.errors import invalid
 from creditguard.core.money import Money
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import WebhookIn, WebhookOut
 from creditguard.db import Database
@@ -155,16 +155,9 @@ def _webhook_out(row: Webhook) -> WebhookOut:
     )
 
 
-def _require_policy(actor: Actor) -> None:
-    if not actor.may("credit:policy"):
-        raise Forbidden.of(
-            "role", actor.role, "forbidden", role=actor.role, operation="credit:policy"
-        )
-
-
 def add_webhook(session: Session, actor: Actor, data: WebhookIn, clock: Clock) -> WebhookOut:
     """Register where the ERP is told of decisions; the secret signs every delivery."""
-    _require_policy(actor)
+    require(actor, "credit:policy")
     if repo.webhook_by_url(session, actor.company_id, data.url) is not None:
         raise invalid(
             "url",
@@ -187,7 +180,7 @@ def add_webhook(session: Session, actor: Actor, data: WebhookIn, clock: Clock) -
 
 
 def list_webhooks(session: Session, actor: Actor) -> list[WebhookOut]:
-    _require_policy(actor)
+    require(actor, "credit:policy")
     return [_webhook_out(row) for row in repo.webhooks(session, actor.company_id)]
 
 

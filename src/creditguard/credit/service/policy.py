@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from creditguard.audit import service as audit
 from creditguard.clock import Clock
-from creditguard.core.errors import Forbidden, InvalidInput, not_found
+from creditguard.core.errors import InvalidInput, not_found
 from creditguard.core.limits import (
     ApprovalLadder,
     LimitPolicy,
@@ -22,7 +22,7 @@ from creditguard.core.limits import (
     validate_policy,
 )
 from creditguard.core.money import Money
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.credit import codec
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import LimitPolicyIn, LimitPolicyOut, LimitPolicyVersionOut
@@ -127,10 +127,7 @@ def versions(session: Session, actor: Actor) -> list[LimitPolicyVersionOut]:
 
 def put_policy(session: Session, actor: Actor, data: LimitPolicyIn, clock: Clock) -> LimitPolicyOut:
     """Validate ``data`` (every problem named by field) and save it as the next version."""
-    if not actor.may("credit:policy"):
-        raise Forbidden.of(
-            "role", actor.role, "forbidden", role=actor.role, operation="credit:policy"
-        )
+    require(actor, "credit:policy")
     currency = identity.require_company(session, actor.company_id).base_currency
     policy, ladder, problems = codec.policy_from_schema(data, currency)
     problems += validate_policy(policy)

@@ -13,10 +13,9 @@ import json
 from sqlalchemy.orm import Session
 
 from creditguard.audit import service as audit
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.limits import repository as repo
 from creditguard.limits.schemas import AuditEntryOut, BreakOut, VerificationOut
-from creditguard.limits.service.requests import require
 
 _TEXTS = {
     "gap": (

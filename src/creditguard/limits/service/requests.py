@@ -21,7 +21,7 @@ from creditguard.clock import Clock, FixedClock, business_today
 from creditguard.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, invalid
 from creditguard.core.limits import ApprovalLadder
 from creditguard.core.money import Money
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.credit.service import policy as policies
 from creditguard.customers import service as customers
 from creditguard.identity import service as identity
@@ -35,11 +35,6 @@ from creditguard.limits.schemas import (
 from creditguard.models import CreditLimit, Customer, LimitRequest
 
 ADMIN = "admin"
-
-
-def require(actor: Actor, operation: str) -> None:
-    if not actor.may(operation):
-        raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)
 
 
 def request_out(row: LimitRequest, code: str) -> LimitRequestOut:

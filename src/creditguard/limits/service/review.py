@@ -33,13 +33,12 @@ from creditguard.core import kpis as formula
 from creditguard.core.errors import DomainError
 from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, suggest
 from creditguard.core.money import Money
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.core.review import Facts, Proposal, Thresholds, may_propose, review
 from creditguard.credit.service import policy as policies
 from creditguard.identity import service as identity
 from creditguard.limits import repository as repo
 from creditguard.limits.schemas import ReviewOut
-from creditguard.limits.service.requests import require
 from creditguard.reference import service as reference
 
 SYSTEM = "system:review"

@@ -7,8 +7,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from creditguard.clock import Clock, business_today
-from creditguard.core.errors import Forbidden
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.identity import service as identity
 from creditguard.models import CreditProfile
 from creditguard.rating import repository as repo
@@ -17,8 +16,7 @@ from creditguard.rating import repository as repo
 def require_manager(actor: Actor, operation: str) -> None:
     """Editing the scorecard and overriding a grade are credit decisions (DOMAIN.md: the credit
     manager sets policy and rates customers): ``rating:policy`` and ``rating:override``."""
-    if not actor.may(operation):
-        raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)
+    require(actor, operation)
 
 
 def today(session: Session, actor: Actor, clock: Clock) -> date:
@@ -40,7 +38,4 @@ def profile_of(session: Session, actor: Actor, customer_id: int, clock: Clock) -
 
 
 def require_writer(actor: Actor) -> None:
-    if not actor.may("rating:rate"):
-        raise Forbidden.of(
-            "role", actor.role, "forbidden", role=actor.role, operation="rating:rate"
-        )
+    require(actor, "rating:rate")
