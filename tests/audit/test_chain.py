@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
+from unittest.mock import patch
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Row, text
+from sqlalchemy.orm import Session
 
-from creditguard.audit.service import GENESIS, Event, record, verify
+from creditguard.audit.service import GENESIS, Event, record, record_many, verify
 from creditguard.db import Database
 from tests import builders as b
 
@@ -124,3 +128,68 @@ def test_entries_written_by_another_company_start_their_own_chain(db: Database) 
         (True, 2, False),
         (False, 1, True),
     ]
+
+
+class _Undo(Exception):
+    """Raised to roll a write back after reading what it wrote."""
+
+
+def _written(db: Database, company_id: int, write: Callable[[Session], object]) -> list[Row[Any]]:
+    """What ``write`` appends to the log, read inside its transaction, then rolled back."""
+    seen: list[Row[Any]] = []
+
+    def write_and_undo() -> None:
+        with db.write() as session:
+            write(session)
+            session.flush()
+            query = text(
+                "SELECT seq, at, actor, action, subject, body, prev_hash, hash FROM audit_log "
+                "WHERE company_id = :c ORDER BY seq"
+            )
+            seen.extend(session.execute(query, {"c": company_id}).all())
+            raise _Undo
+
+    with pytest.raises(_Undo):
+        write_and_undo()
+    return seen
+
+
+def test_record_many_writes_the_very_entries_record_writes(db: Database) -> None:
+    """The bulk writer spells the canonical content out by hand; it must hash byte for byte as
+    ``record`` does: awkward strings, a non-UTC instant, after entries already there."""
+    actor = b.company(db)
+    _write(db, actor.company_id, 2)
+    at = datetime(2026, 11, 23, 17, 30, tzinfo=timezone(timedelta(hours=8)))
+    events = [
+        Event("limit.set", 'customer:"7"', {"limit": Decimal("0.10"), "why": "降级 \\ downgrade"}),
+        Event("limit.cut", "customer:8", {"note": "line\nbreak\ttab \u2028 é 客户", "n": 3}),
+        Event("request.filed", "group:9", {"on": date(2026, 11, 23), "empty": {}, "list": [1]}),
+    ]
+
+    def one_by_one(session: Session) -> None:
+        for event in events:
+            record(session, actor.company_id, "系统:review", event, at)
+
+    singly = _written(db, actor.company_id, one_by_one)
+    bulk = _written(
+        db, actor.company_id, lambda s: record_many(s, actor.company_id, "系统:review", events, at)
+    )
+    assert [r.seq for r in bulk] == [1, 2, 3, 4, 5]
+    assert [r.hash for r in bulk] == [r.hash for r in singly]
+    assert [tuple(r) for r in bulk] == [tuple(r) for r in singly]
+    assert len({r.hash for r in bulk}) == 5
+
+
+def test_a_bulk_writer_that_hashes_the_instant_unconverted_is_caught(db: Database) -> None:
+    """The broken variant: hashing the instant as given (+08:00), not in UTC, gives other
+    hashes, which ``verify`` reports, so the test above could fail."""
+    actor = b.company(db)
+    at = datetime(2026, 11, 23, 17, 30, tzinfo=timezone(timedelta(hours=8)))
+    with (
+        db.write() as session,
+        patch("creditguard.audit.service._utc", lambda moment: moment.isoformat()),
+    ):
+        record_many(session, actor.company_id, "user:1", [Event("limit.set", "customer:1", {})], at)
+    with db.read() as session:
+        result = verify(session, actor.company_id)
+    assert [(x.seq, x.code) for x in result.breaks] == [(1, "hash")]

@@ -160,7 +160,9 @@ def test_api_lists_and_promotes(
         (model_id, "candidate", ALICE)
     ]
     path = f"/api/v1/models/{model_id}/promote"
-    assert client.post(path, json={"role": "champion"}, headers=viewer).status_code == 403
+    refused = client.post(path, json={"role": "champion"}, headers=viewer)
+    assert refused.status_code == 403
+    assert "role 'viewer' may not models:manage" in refused.text  # the operation checked
     assert client.post(path, json={"role": "boss"}, headers=manager).status_code == 422
     promoted = client.post(path, json={"role": "challenger"}, headers=manager)
     assert promoted.status_code == 200, promoted.text

@@ -56,3 +56,37 @@ def count(session: Session, company_id: int) -> int:
         )
         or 0
     )
+
+
+def of_subject(
+    session: Session, company_id: int, subject: str, action: str, limit: int
+) -> list[AuditEntry]:
+    """The subject's entries of one action, newest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.company_id == company_id,
+                AuditEntry.subject == subject,
+                AuditEntry.action == action,
+            )
+            .order_by(AuditEntry.seq.desc())
+            .limit(limit)
+        )
+    )
+
+
+def page(
+    session: Session, company_id: int, *, subject: str | None, after_seq: int, limit: int
+) -> list[AuditEntry]:
+    """Entries after ``after_seq`` in order (of one subject if given), at most ``limit``."""
+    stmt = select(AuditEntry).where(AuditEntry.company_id == company_id, AuditEntry.seq > after_seq)
+    if subject is not None:
+        stmt = stmt.where(AuditEntry.subject == subject)
+    return list(session.scalars(stmt.order_by(AuditEntry.seq).limit(limit)))
+
+
+def hash_at(session: Session, company_id: int, seq: int) -> str | None:
+    return session.scalar(
+        select(AuditEntry.hash).where(AuditEntry.company_id == company_id, AuditEntry.seq == seq)
+    )

@@ -167,3 +167,25 @@ def verify(session: Session, company_id: int, limit: int = 20) -> Verification:
         if len(breaks) >= limit:
             break
     return Verification(company_id, seen, prev_hash, tuple(breaks[:limit]))
+
+
+# --- reading ---
+
+
+def of_subject(
+    session: Session, company_id: int, subject: str, action: str, limit: int = 200
+) -> list[AuditEntry]:
+    """``subject``'s entries of one ``action`` (``limit.set``), newest first, at most ``limit``."""
+    return repo.of_subject(session, company_id, subject, action, limit)
+
+
+def page(
+    session: Session, company_id: int, *, subject: str | None, after_seq: int, limit: int
+) -> list[AuditEntry]:
+    """Entries after ``after_seq`` in order (of one subject if given), at most ``limit``."""
+    return repo.page(session, company_id, subject=subject, after_seq=after_seq, limit=limit)
+
+
+def hash_at(session: Session, company_id: int, seq: int) -> str | None:
+    """The hash of entry ``seq``, or None if there is no such entry."""
+    return repo.hash_at(session, company_id, seq)

@@ -1,4 +1,4 @@
-"""Every query of limit requests, the limits they set, the review's inputs and the audit log."""
+"""Every query of limit requests, the limits they set and the review's inputs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from creditguard.db.bulk import insert_rows, read_frame, reserve_ids
 from creditguard.models import (
-    AuditEntry,
     CreditLimit,
     Customer,
     FinancialStatement,
@@ -182,40 +181,3 @@ def add_requests(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     ids = reserve_ids(session, table, len(rows))
     insert_rows(session, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
     return ids
-
-
-# --- the audit log, read ---
-
-
-def limit_changes(
-    session: Session, company_id: int, subject: str, limit: int = 200
-) -> list[AuditEntry]:
-    """The subject's ``limit.set`` entries, newest first."""
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.company_id == company_id,
-                AuditEntry.subject == subject,
-                AuditEntry.action == "limit.set",
-            )
-            .order_by(AuditEntry.seq.desc())
-            .limit(limit)
-        )
-    )
-
-
-def audit_page(
-    session: Session, company_id: int, *, subject: str | None, after_seq: int, limit: int
-) -> list[AuditEntry]:
-    """Entries after ``after_seq`` in order (of one subject if given), at most ``limit``."""
-    stmt = select(AuditEntry).where(AuditEntry.company_id == company_id, AuditEntry.seq > after_seq)
-    if subject is not None:
-        stmt = stmt.where(AuditEntry.subject == subject)
-    return list(session.scalars(stmt.order_by(AuditEntry.seq).limit(limit)))
-
-
-def hash_at(session: Session, company_id: int, seq: int) -> str | None:
-    return session.scalar(
-        select(AuditEntry.hash).where(AuditEntry.company_id == company_id, AuditEntry.seq == seq)
-    )

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from creditguard.audit import service as audit
 from creditguard.core.permissions import Actor, require
-from creditguard.limits import repository as repo
 from creditguard.limits.schemas import AuditEntryOut, BreakOut, VerificationOut
 
 _TEXTS = {
@@ -69,7 +68,7 @@ def verify(
         breaks.append(_break(found.entries + 1, "count", str(expect_count), str(found.entries)))
     if expect_hash is not None:
         seq = found.entries if expect_count is None else expect_count
-        held = repo.hash_at(session, actor.company_id, seq)
+        held = audit.hash_at(session, actor.company_id, seq)
         if held is not None and held != expect_hash.lower():
             breaks.append(_break(seq, "anchor", expect_hash.lower(), held))
     return VerificationOut(
@@ -91,9 +90,7 @@ def log(
 ) -> list[AuditEntryOut]:
     """Entries in order after ``after_seq``, of one subject (``customer:42``) if given."""
     require(actor, "audit:read")
-    rows = repo.audit_page(
-        session, actor.company_id, subject=subject, after_seq=after_seq, limit=limit
-    )
+    rows = audit.page(session, actor.company_id, subject=subject, after_seq=after_seq, limit=limit)
     return [
         AuditEntryOut(
             seq=r.seq,

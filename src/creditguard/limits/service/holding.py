@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy.orm import Session
 
+from creditguard.audit import service as audit
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor
 from creditguard.customers import service as customers
@@ -33,7 +34,9 @@ def customer_limit(session: Session, actor: Actor, customer_ref: str) -> Custome
         for row in repo.limits_of(session, actor.company_id, customer.id)
     ]
     changes = []
-    for entry in repo.limit_changes(session, actor.company_id, f"customer:{customer.id}"):
+    for entry in audit.of_subject(
+        session, actor.company_id, f"customer:{customer.id}", "limit.set"
+    ):
         body = json.loads(entry.body)
         changes.append(
             LimitChangeOut(

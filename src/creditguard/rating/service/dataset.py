@@ -9,8 +9,8 @@ from datetime import date
 import polars as pl
 from sqlalchemy.orm import Session
 
-from creditguard.core.errors import Forbidden, invalid
-from creditguard.core.permissions import Actor
+from creditguard.core.errors import invalid
+from creditguard.core.permissions import Actor, require
 from creditguard.rating import features
 from creditguard.rating import repository as repo
 
@@ -52,19 +52,12 @@ def parse_every(text: str) -> int:
     return int(digits)
 
 
-def _require_reader(actor: Actor) -> None:
-    if not actor.may("rating:read"):
-        raise Forbidden.of(
-            "role", actor.role, "forbidden", role=actor.role, operation="models:dataset"
-        )
-
-
 def training_dataset(
     session: Session, actor: Actor, start: date, end: date, every: str = "3m"
 ) -> tuple[pl.DataFrame, features.Counts]:
     """The training table (``id``, features, ``bad``) on month-ends from ``start`` to ``end``
     every ``every`` months, and how many rows were left out and why."""
-    _require_reader(actor)
+    require(actor, "rating:read")
     months = parse_every(every)
     if end < start:
         raise invalid(
@@ -99,5 +92,5 @@ def current_features(
 ) -> pl.DataFrame:
     """Every customer's (or those of ``customer_ids``) features on ``as_of``:
     ``customer_id``, ``customer`` and the features."""
-    _require_reader(actor)
+    require(actor, "rating:read")
     return features.features_at(read_ledger(session, actor, customer_ids), as_of)

@@ -25,18 +25,13 @@ from sqlalchemy.orm import Session
 from creditguard.audit.service import Event, record
 from creditguard.clock import Clock
 from creditguard.core.errors import Conflict, Forbidden, invalid, not_found
-from creditguard.core.permissions import Actor
+from creditguard.core.permissions import Actor, require
 from creditguard.models import ScoringModel
 from creditguard.rating import repository as repo
 from creditguard.rating.registry_schemas import ModelOut, Role
 from creditguard.scoring import store
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def _require_manager(actor: Actor, operation: str) -> None:
-    if not actor.may("models:manage"):
-        raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation=operation)
 
 
 def model_out(row: ScoringModel) -> ModelOut:
@@ -82,7 +77,7 @@ def register(  # noqa: PLR0913 - keyword-only beyond the first four
 ) -> ModelOut:
     """Copy the model directory ``source`` (written by ``model train``) into the registry as
     the next version of ``name``; its status starts as ``candidate``."""
-    _require_manager(actor, "models:register")
+    require(actor, "models:manage")
     if not NAME.match(name):
         raise invalid(
             "name",
@@ -138,8 +133,7 @@ def _audit(session: Session, actor: Actor, row: ScoringModel, action: str, at: d
 
 def list_models(session: Session, actor: Actor) -> list[ModelOut]:
     """Every registered model of the company, newest first."""
-    if not actor.may("rating:read"):
-        raise Forbidden.of("role", actor.role, "forbidden", role=actor.role, operation="models")
+    require(actor, "rating:read")
     return [model_out(r) for r in repo.scoring_models(session, actor.company_id)]
 
 
@@ -153,7 +147,7 @@ def _get(session: Session, actor: Actor, model_id: int) -> ScoringModel:
 def promote(session: Session, actor: Actor, model_id: int, role: Role, clock: Clock) -> ModelOut:
     """Give a model a role. Only a credit manager may, and never the one who trained or
     registered it; a new champion retires the old one in the same transaction."""
-    _require_manager(actor, "models:promote")
+    require(actor, "models:manage")
     row = _get(session, actor, model_id)
     if actor.principal in (row.trained_by, row.registered_by):
         raise Forbidden.of(
