@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import psycopg
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from creditguard.ledger.schemas import InvoiceIn, ReversalIn
 from creditguard.models import Customer, Invoice
 from tests import builders as b
 from tests.analytics.test_aging import random_ledger
+from tests.conftest import PG_URL
 
 
 def frames(snap: Snapshot) -> dict[str, pl.DataFrame]:
@@ -166,3 +168,67 @@ def test_a_transaction_committing_out_of_id_order_is_not_lost(
         assert (late.items, len(refs)) == (0, 1)
         return
     assert (late.items, late.reread, refs, xid in snap.pending) == (1, True, ids, False)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_transaction_of_another_database_is_not_waited_for(
+    db: Database, broken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Transaction ids are server-wide: one writing another database (another test run, an
+    ERP's own database) never holds back our rows, so a refresh does not read again for it;
+    one of this database does. The broken variant waits for every transaction of the server."""
+    if db.dialect != "postgresql":
+        pytest.skip("transactions in progress matter on PostgreSQL only")
+    if broken:  # the same ids, of every database
+        everything = str(repo.IN_PROGRESS).split("SELECT x FROM running")[0]
+        monkeypatch.setattr(repo, "IN_PROGRESS", text(everything + "SELECT x FROM running"))
+    actor = random_ledger(db, 2)
+    snap = Snapshot(actor.company_id, None)
+    snap.refresh(db.engine)
+    assert PG_URL is not None  # the server the test databases are made on; its own database
+    elsewhere = psycopg.connect(PG_URL.replace("+psycopg", ""))
+    try:
+        row = elsewhere.execute("SELECT pg_current_xact_id()::text").fetchone()
+        assert row is not None
+        other = int(row[0])
+        with db.write() as here:
+            ours = int(here.execute(text("SELECT pg_current_xact_id()::text")).scalar_one())
+            snap.refresh(db.engine)
+            assert (other in snap.pending, ours in snap.pending) == (broken, True)
+    finally:
+        elsewhere.close()
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_writer_above_the_snapshots_xmax_is_waited_for(
+    db: Database, broken: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the fast writer took its transaction id first, so the last completed id
+    is below the slow one's and the snapshot's xmax stops at it; the slow writer is in progress
+    but not listed in ``pg_snapshot_xip``. The broken variant, the listed ones only, loses it."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: ids are committed in order")
+    if broken:
+        listed = text("SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x")
+        monkeypatch.setattr(repo, "IN_PROGRESS", listed)
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    b.customer(db, actor, code="C2")
+    snap = Snapshot(actor.company_id, None)
+    with db.write() as fast:
+        fast.execute(text("SELECT 1"))  # begins: takes the lower transaction id
+        with db.write() as slow:
+            xid = int(slow.execute(text("SELECT pg_current_xact_id()::text")).scalar_one())
+            write_invoice(slow, actor, "SLOW", "C1")  # draws the lower ids, commits last
+            write_invoice(fast, actor, "FAST", "C2")
+            fast.commit()
+            early = snap.refresh(db.engine)
+            assert (early.items, xid in snap.pending) == (1, not broken)
+    late = snap.refresh(db.engine)
+    with db.read() as session:
+        ids = sorted(session.scalars(select(Invoice.id)))
+    held = sorted(snap.items["invoice_id"].to_list())
+    if broken:
+        assert (late.items, len(held)) == (0, 1)
+        return
+    assert (late.items, late.reread, held, xid in snap.pending) == (1, True, ids, False)

@@ -338,11 +338,34 @@ def company_created(session: Session, company_id: int) -> str | None:
     return None if created is None else created.isoformat()
 
 
+# The statement's snapshot is taken before it runs, so the id this transaction takes while it
+# runs (``me``) is above every id taken before the snapshot: the transactions that may still
+# write are those listed in progress (xip) and every id from the snapshot's xmax (one above
+# the last transaction completed, not above the last one begun) up to ``me``.
+IN_PROGRESS = text(
+    """
+    WITH s AS (
+        SELECT pg_current_snapshot() AS snap, pg_current_xact_id()::text::bigint AS me
+    ), running AS (
+        SELECT x::text::bigint AS x FROM s, pg_snapshot_xip(s.snap) AS x
+        UNION
+        SELECT generate_series(pg_snapshot_xmax(s.snap)::text::bigint, s.me - 1) FROM s
+    )
+    SELECT x FROM running WHERE x::text::xid8::xid NOT IN (
+        SELECT backend_xid FROM pg_stat_activity
+        WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL
+    )
+    """
+)
+
+
 def in_progress(session: Session) -> list[int]:
-    """PostgreSQL, in a REPEATABLE READ transaction: the transactions in progress in its
-    snapshot (taken by this, its first statement)."""
-    xip = session.execute(text("SELECT pg_snapshot_xip(pg_current_snapshot())::text"))
-    return [int(x) for x in xip.scalars()]
+    """PostgreSQL, in a REPEATABLE READ transaction: the transactions that may commit rows its
+    snapshot (taken by this, its first statement) does not see: those in progress in it and
+    those begun but above its xmax, less those a backend of another database of the server
+    runs (ids are server-wide; those never write this database's rows). One not known to be
+    elsewhere, a prepared one say, stays: a refresh waits for it."""
+    return [int(x) for x in session.execute(IN_PROGRESS).scalars()]
 
 
 def held_rows(

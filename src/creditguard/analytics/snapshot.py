@@ -9,7 +9,8 @@ whole.
 
 On PostgreSQL a transaction may commit ids below ones another transaction committed first.
 Every writer there takes its transaction id before it draws an id (``db.engine``), so the
-writers a refresh cannot see are those in progress in its snapshot (``pg_snapshot_xip``) or
+writers a refresh cannot see are those in progress in its snapshot (``pg_snapshot_xip``, and
+the ids taken at or above its xmax, which is one above the last transaction *completed*) or
 started after it; the first draw ids above everything the previous refresh held, the second
 above everything this one holds. A refresh remembers, for each transaction it saw in
 progress, the marks of the refresh before; once that transaction has finished, the next
