@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         description="Where registered model files are kept (one folder per company, model and "
         "version; checked against their SHA-256 on every load).",
     )
+    document_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1,
+        le=1024 * 1024 * 1024,
+        description="Largest credit-file document accepted for upload, in bytes (20 MiB).",
+    )
     idempotency_stale_seconds: int = Field(
         60, ge=1, description="After this, an unfinished Idempotency-Key may be claimed again."
     )

@@ -253,6 +253,8 @@ def test_documents_metadata_round_trip(client: TestClient, users: dict[str, Head
     assert made.status_code == 201, made.text
     assert made.json() == document | {
         "id": 1,
+        "content_type": None,
+        "stored": False,
         "uploaded_at": "2026-11-22T01:30:00Z",
         "uploaded_by": made.json()["uploaded_by"],
     }

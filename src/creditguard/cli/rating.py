@@ -1,4 +1,5 @@
-"""`creditguard rating show|rate|run|policy|import-statements`: the expert scorecard."""
+"""`creditguard rating show|rate|run|policy|import-statements|document`: the expert scorecard
+and the credit file's documents."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ from creditguard.cli.common import (
     parse_date,
     tenant,
 )
+from creditguard.cli.limits import UserOption, acting
 from creditguard.clock import SystemClock, business_today
-from creditguard.config import DEFAULT_DATABASE_URL
+from creditguard.config import DEFAULT_DATABASE_URL, get_settings
 from creditguard.core.errors import invalid
 from creditguard.customers import service as customers
 from creditguard.rating import service
-from creditguard.rating.schemas import PolicyIn, PolicyOut, RatingOut
+from creditguard.rating.schemas import DocumentOut, PolicyIn, PolicyOut, RatingOut
 from creditguard.rating.service import blend
+from creditguard.rating.service import documents as uploads
 
 rating_app = typer.Typer(help="Credit ratings: the expert scorecard.", no_args_is_help=True)
 AsOf = Annotated[
@@ -262,3 +265,159 @@ def blend_setting(
         echo_json(
             {"version": shown.version, "model_weight": str(shown.model_weight), "model": shown.role}
         )
+
+
+# --- documents of the credit file ---
+
+document_app = typer.Typer(
+    help="Documents of the credit file: upload, list, download.", no_args_is_help=True
+)
+rating_app.add_typer(document_app, name="document")
+CustomerCode = Annotated[str, typer.Option("--customer", help="Customer code.")]
+
+
+def _unreadable(path: Path, error: OSError) -> Exception:
+    return invalid("file", str(path), "invalid", reason=str(error), reason_zh="无法读取文件")
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    """The file's bytes; past ``limit`` it is refused without reading it all."""
+    try:
+        with path.open("rb") as handle:
+            content = handle.read(limit + 1)
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    if len(content) > limit:
+        raise uploads.too_large(limit, path.stat().st_size)
+    return content
+
+
+def _document_line(row: DocumentOut, lang: str) -> str:
+    if _zh(lang):
+        return (
+            f"文档 {row.id} 已保存：{row.file_name}（{row.size_bytes} 字节，SHA-256 {row.sha256}）"
+        )
+    return (
+        f"Document {row.id} stored: {row.file_name} ({row.size_bytes} bytes, SHA-256 {row.sha256})"
+    )
+
+
+@document_app.command("add")
+def document_add(  # noqa: PLR0913 - one option per part of the upload
+    *,
+    file: Annotated[Path, typer.Argument(help="The file to upload.")],
+    company: CompanyCode,
+    customer: CustomerCode,
+    kind: Annotated[str, typer.Option("--kind", help="licence, contract, statement or other.")],
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """Upload a file into the customer's credit file (kept in the database, checked by type)."""
+    limit = get_settings().document_max_bytes
+    content = _read_file(file, limit)
+    upload = uploads.Upload(kind=kind, file_name=file.name, content=content)
+    with opened(database_url) as db, db.write() as session:
+        actor = acting(session, company, user)
+        found = customers.get_by_code(session, actor, customer, field="customer")
+        made = service.upload_document(
+            session, actor, found.id, upload, SystemClock(), max_bytes=limit
+        )
+    if as_json:
+        echo_json(made.model_dump(mode="json"))
+    else:
+        out().print(Text(_document_line(made, lang)))
+
+
+def print_documents(rows: list[DocumentOut], lang: str) -> None:
+    zh = _zh(lang)
+    table = Table(title_justify="left")
+    for header in (
+        ("编号", "类型", "文件名", "字节", "已存储", "上传时间", "上传人")
+        if zh
+        else ("Id", "Kind", "File name", "Bytes", "Stored", "Uploaded at", "By")
+    ):
+        table.add_column(header)
+    for row in rows:
+        stored = ("是" if zh else "yes") if row.stored else ("否" if zh else "no")
+        table.add_row(
+            str(row.id),
+            row.kind,
+            Text(row.file_name),
+            str(row.size_bytes),
+            stored,
+            row.uploaded_at.isoformat(),
+            Text(row.uploaded_by),
+        )
+    out().print(table)
+
+
+@document_app.command("list")
+def document_list(
+    *,
+    company: CompanyCode,
+    customer: CustomerCode,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """The customer's documents, newest first."""
+    with opened(database_url) as db, db.read() as session:
+        actor = acting(session, company, user)
+        found = customers.get_by_code(session, actor, customer, field="customer")
+        rows = service.list_documents(session, actor, found.id)
+    if as_json:
+        echo_json([row.model_dump(mode="json") for row in rows])
+    elif not rows:
+        out().print("没有文档" if _zh(lang) else "no documents")
+    else:
+        print_documents(rows, lang)
+
+
+def _write_new(path: Path, content: bytes, *, force: bool) -> None:
+    """Write ``content`` to ``path``; an existing file only with ``force`` (``x`` mode: no
+    window between the check and the write)."""
+    try:
+        with path.open("wb" if force else "xb") as handle:
+            handle.write(content)
+    except FileExistsError:
+        raise invalid(
+            "out",
+            str(path),
+            "invalid",
+            reason="the file exists: use --force to overwrite it",
+            reason_zh="文件已存在：如需覆盖请加 --force",
+        ) from None
+    except OSError as error:
+        raise invalid(
+            "out", str(path), "invalid", reason=str(error), reason_zh="无法写入文件"
+        ) from None
+
+
+@document_app.command("get")
+def document_get(  # noqa: PLR0913 - one option per part of the download
+    *,
+    company: CompanyCode,
+    document_id: Annotated[int, typer.Option("--id", min=1, help="Document id.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the --out file if it exists.")
+    ] = False,
+    user: UserOption = None,
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    lang: LangOption = "en",
+) -> None:
+    """Save a stored document to a file, after checking it against its SHA-256."""
+    with opened(database_url) as db, db.read() as session:
+        actor = acting(session, company, user)
+        found = service.document_file(session, actor, document_id)
+    _write_new(out_file, found.content, force=force)
+    size, digest = len(found.content), found.document.sha256
+    text = (
+        f"已写入 {out_file}：{size} 字节，SHA-256 {digest} 已校验"
+        if _zh(lang)
+        else f"Wrote {out_file}: {size} bytes, SHA-256 {digest} verified"
+    )
+    out().print(Text(text))

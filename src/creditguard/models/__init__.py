@@ -29,6 +29,7 @@ from creditguard.models.rating import (
     CreditDocument,
     CreditProfile,
     CreditRating,
+    DocumentContent,
     FinancialStatement,
     ScorecardPolicy,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Customer",
     "CustomerBalance",
     "Dispute",
+    "DocumentContent",
     "FinancialStatement",
     "FxRate",
     "IdempotencyRecord",

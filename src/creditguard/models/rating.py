@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -75,12 +76,34 @@ class FinancialStatement(TenantMixin, Base):
     created_by: Mapped[str] = mapped_column(String(64))
 
 
+class DocumentContent(TenantMixin, Base):
+    """The bytes of an uploaded file, kept once per company and SHA-256 (the same file uploaded
+    twice is stored once); written in the transaction that registers its document, and backed
+    up with the rest of the database."""
+
+    __tablename__ = "document_contents"
+    __table_args__ = (
+        UniqueConstraint("company_id", "sha256"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
 class CreditDocument(TenantMixin, Base):
-    """A document in the credit file: what it is, its name and its SHA-256, who uploaded it."""
+    """A document in the credit file: what it is, its name and its SHA-256, who uploaded it.
+
+    ``content_id`` names the stored file; a document registered with its metadata only (the
+    file kept elsewhere) has none, and no ``content_type`` either when it predates uploads.
+    """
 
     __tablename__ = "credit_documents"
     __table_args__ = (
         CheckConstraint("kind IN ('licence', 'contract', 'statement', 'other')", name="kind"),
+        CheckConstraint("content_id IS NULL OR content_type IS NOT NULL", name="stored_type"),
     )
 
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"), index=True)
@@ -88,8 +111,17 @@ class CreditDocument(TenantMixin, Base):
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    content_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("document_contents.id", ondelete="RESTRICT")
+    )
     uploaded_at: Mapped[datetime]
     uploaded_by: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def stored(self) -> bool:
+        """Whether the file itself is kept in the database (else: metadata only)."""
+        return self.content_id is not None
 
 
 class ScorecardPolicy(TenantMixin, Base):

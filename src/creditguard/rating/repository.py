@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from creditguard.db.bulk import read_frame
@@ -19,6 +21,7 @@ from creditguard.models import (
     CreditRating,
     Customer,
     Dispute,
+    DocumentContent,
     FinancialStatement,
     Instalment,
     Invoice,
@@ -107,6 +110,49 @@ def documents(session: Session, company_id: int, customer_id: int) -> list[Credi
                 CreditDocument.company_id == company_id, CreditDocument.customer_id == customer_id
             )
             .order_by(CreditDocument.id.desc())
+        )
+    )
+
+
+def document(session: Session, company_id: int, document_id: int) -> CreditDocument | None:
+    return session.scalar(
+        select(CreditDocument).where(
+            CreditDocument.company_id == company_id, CreditDocument.id == document_id
+        )
+    )
+
+
+def store_content(
+    session: Session, company_id: int, sha256: str, content: bytes, at: datetime
+) -> int:
+    """The id of the company's stored file with this SHA-256, stored now unless it already is.
+
+    ``ON CONFLICT DO NOTHING`` on (company, SHA-256): two uploads of one file at the same time
+    keep one row and neither fails (the second waits for the first and then finds its row).
+    """
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(DocumentContent)
+        .values(
+            company_id=company_id,
+            sha256=sha256,
+            size_bytes=len(content),
+            content=content,
+            created_at=at,
+        )
+        .on_conflict_do_nothing(index_elements=["company_id", "sha256"])
+    )
+    return session.scalars(
+        select(DocumentContent.id).where(
+            DocumentContent.company_id == company_id, DocumentContent.sha256 == sha256
+        )
+    ).one()
+
+
+def document_content(session: Session, company_id: int, content_id: int) -> DocumentContent | None:
+    return session.scalar(
+        select(DocumentContent).where(
+            DocumentContent.company_id == company_id, DocumentContent.id == content_id
         )
     )
 

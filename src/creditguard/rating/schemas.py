@@ -94,7 +94,14 @@ DOCUMENT_IN: JsonDict = {
     "sha256": "9f2c" * 16,
     "size_bytes": 482113,
 }
-DOCUMENT_OUT: JsonDict = {"id": 7, **DOCUMENT_IN, "uploaded_at": AT, "uploaded_by": BY}
+DOCUMENT_OUT: JsonDict = {
+    "id": 7,
+    **DOCUMENT_IN,
+    "content_type": "application/pdf",
+    "stored": True,
+    "uploaded_at": AT,
+    "uploaded_by": BY,
+}
 FACTOR_SCORE_OUT: JsonDict = {
     "key": "debt_ratio",
     "dimension": "financial",
@@ -297,6 +304,14 @@ class DocumentOut(BaseModel):
     file_name: str = Field(description="The file's name.")
     sha256: str = Field(description="SHA-256 of the file, hex.")
     size_bytes: int = Field(description="Size in bytes.")
+    content_type: str | None = Field(
+        description="The file's type as found in its content (application/pdf, image/png, ...); "
+        "null for a document registered with its metadata only."
+    )
+    stored: bool = Field(
+        description="Whether the file itself is kept (download it from .../content); false: "
+        "registered with its metadata only, the file stays in the company's own store."
+    )
     uploaded_at: datetime = Field(description="When it was uploaded (UTC).")
     uploaded_by: str = Field(description="Who uploaded it.")
 

@@ -16,12 +16,14 @@ from creditguard.rating.service.credit_file import (
     put_qualification,
 )
 from creditguard.rating.service.decisions import override, rate_customer, ratings, run_due
+from creditguard.rating.service.documents import document_file, upload_document
 from creditguard.rating.service.policies import get_policy, put_policy
 
 __all__ = [
     "add_document",
     "add_statement",
     "credit_file",
+    "document_file",
     "get_policy",
     "import_statements",
     "list_documents",
@@ -33,4 +35,5 @@ __all__ = [
     "ratings",
     "run_due",
     "today",
+    "upload_document",
 ]
