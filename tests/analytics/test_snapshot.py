@@ -223,6 +223,10 @@ def test_a_writer_above_the_snapshots_xmax_is_waited_for(
             write_invoice(fast, actor, "FAST", "C2")
             fast.commit()
             early = snap.refresh(db.engine)
+            if broken and xid in snap.pending:
+                # A transaction of the server with a higher id completed in between, raising
+                # xmax above the slow one: this run cannot show what the broken variant loses.
+                pytest.skip("the server's other work listed the slow writer this time")
             assert (early.items, xid in snap.pending) == (1, not broken)
     late = snap.refresh(db.engine)
     with db.read() as session:

@@ -371,34 +371,65 @@ def _stored(frame: pl.DataFrame, *, postgres: bool) -> list[pl.Expr]:
     return exprs
 
 
+PIECE_BYTES = 64 * 2**20  # CSV parsed a piece at a time: never the whole answer as text
+
+
 def read_frame(session: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
     """The rows of ``stmt`` as a frame of ``schema`` (integers, dates, text), read in bulk:
     COPY ... TO STDOUT on PostgreSQL (in the session's transaction, so in its snapshot), the
-    driver's cursor on SQLite; never one Python object per value through the ORM."""
+    driver's cursor on SQLite; never one Python object per value through the ORM. The answer
+    is turned into columns a piece at a time, so the text of a large read never sits whole
+    in memory beside its frame."""
     names = list(schema)
     text_schema = {n: (pl.String if t == pl.Date else t) for n, t in schema.items()}
+    dates = [n for n, t in schema.items() if t == pl.Date]
+
+    def typed(frame: pl.DataFrame) -> pl.DataFrame:
+        if not dates:
+            return frame
+        return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d") for d in dates)
+
+    def parsed(text: bytes) -> pl.DataFrame:
+        return typed(pl.read_csv(text, has_header=False, new_columns=names, schema=text_schema))
+
     dialect = session.get_bind().dialect
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     if dialect.name == "postgresql":
-        buffer = bytearray()
-        with (
-            _raw(session).cursor() as cursor,
-            cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)") as copy,
-        ):
-            for block in copy:
-                buffer += block
-        frame = (
-            pl.read_csv(bytes(buffer), has_header=False, new_columns=names, schema=text_schema)
-            if buffer
-            else pl.DataFrame(schema=text_schema)
-        )
+        parts = [parsed(piece) for piece in _copy_pieces(session, str(compiled))]
     else:
         cursor = _raw(session).cursor()
         cursor.execute(str(compiled))
         parts = []
         while rows := cursor.fetchmany(200_000):
-            parts.append(pl.DataFrame(rows, schema=text_schema, orient="row"))
+            parts.append(typed(pl.DataFrame(rows, schema=text_schema, orient="row")))
         cursor.close()
-        frame = pl.concat(parts) if parts else pl.DataFrame(schema=text_schema)
-    dates = [n for n, t in schema.items() if t == pl.Date]
-    return frame.with_columns(pl.col(d).str.to_date("%Y-%m-%d") for d in dates) if dates else frame
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return parts[0] if len(parts) == 1 else pl.concat(parts)
+
+
+def _copy_pieces(session: Session, query: str) -> Iterator[bytes]:
+    """``COPY (query) TO STDOUT`` as CSV in pieces of about ``PIECE_BYTES``, each whole rows."""
+    buffer = bytearray()
+    with (
+        _raw(session).cursor() as cursor,
+        cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv)") as copy,
+    ):
+        for block in copy:
+            buffer += block
+            if len(buffer) >= PIECE_BYTES and (cut := _row_end(buffer)) > 0:
+                yield bytes(buffer[:cut])
+                del buffer[:cut]
+    if buffer:
+        yield bytes(buffer)
+
+
+def _row_end(buffer: bytearray) -> int:
+    """Just past the last newline of ``buffer`` that ends a CSV row (0 if none is known). A
+    value may hold a newline inside quotes (a name, say): a row ends only at a newline after
+    an even number of quote characters."""
+    at = len(buffer)
+    while (at := buffer.rfind(b"\n", 0, at)) >= 0:
+        if buffer.count(b'"', 0, at) % 2 == 0:
+            return at + 1
+    return 0
