@@ -257,7 +257,11 @@ def review(
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
     lang: LangOption = "en",
 ) -> None:
-    """The nightly limit review: increases and cuts inside policy applied, the rest asked."""
+    """The nightly limit review: increases and cuts inside policy applied, the rest asked.
+
+    One review of a company at a time: on PostgreSQL a second one started while the first
+    runs is refused at once (exit code 1, nothing written); on SQLite it waits for the first
+    and then changes nothing the first changed."""
     with opened(database_url) as db, db.write() as session:
         owner = tenant(session, company)
         clock = SystemClock()
@@ -272,9 +276,13 @@ def review(
         text = (f"{r.as_of}{dry}：复评 {r.reviewed}/{r.customers} 个客户，"
                 f"自动提额 {r.increased}，自动降额 {r.cut}，提交审批 {r.sent_for_approval}，"
                 f"待审批跳过 {r.skipped_pending}")  # fmt: skip
+        if r.skipped_moved:
+            text += f"，额度已被他人变更跳过 {r.skipped_moved}"
     else:
         text = (f"{r.as_of}{' (dry run)' if r.dry_run else ''}: {r.reviewed} of {r.customers} "
                 f"customers reviewed, {r.increased} increased, {r.cut} cut, "
                 f"{r.sent_for_approval} sent for approval, {r.skipped_pending} skipped "
                 "(request pending)")  # fmt: skip
+        if r.skipped_moved:
+            text += f", {r.skipped_moved} left alone (the limit changed meanwhile)"
     out().print(Text(text))

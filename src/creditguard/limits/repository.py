@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import closing
 from datetime import date
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import polars as pl
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from creditguard.db.bulk import insert_rows, read_frame, reserve_ids
@@ -145,6 +146,28 @@ def latest_statements(
     return found
 
 
+# The advisory lock a writing review holds, two-int form (class, company id): the class is
+# "cg" 6.5 (issue 6, item 5) as 0x63670605; no other advisory lock in creditguard uses it.
+REVIEW_LOCK_CLASS = 0x63670605
+
+
+def lock_review(session: Session, company_id: int) -> bool:
+    """Take the company's review lock for the rest of the transaction; ``False``: another
+    review of the company holds it (PostgreSQL ``pg_try_advisory_xact_lock``, never waits).
+
+    SQLite needs none: every writer begins ``IMMEDIATE`` and holds the database's write lock
+    until it commits, so a second review waits for the first (``busy_timeout``) and then reads
+    what the first wrote — its changes are then too recent to review again (``quiet_days``)
+    and its requests pending: the second run changes nothing the first changed.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    stmt = text(
+        "SELECT pg_try_advisory_xact_lock(CAST(:key AS INTEGER), CAST(:company AS INTEGER))"
+    )
+    return bool(session.scalar(stmt, {"key": REVIEW_LOCK_CLASS, "company": company_id}))
+
+
 def pending_review_customers(session: Session, company_id: int) -> set[int]:
     """Customers with a review request still pending: the review leaves them alone."""
     return set(
@@ -158,19 +181,98 @@ def pending_review_customers(session: Session, company_id: int) -> set[int]:
     )
 
 
-def set_limits(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Change many limits by id (``id``, then the columns to set — the same in every row) in
-    one executemany; Core, not the ORM's bulk update: no per-row objects or bookkeeping."""
-    if not rows:
-        return
+class LimitChange(NamedTuple):
+    """A new amount for a limit, from a reading of it at ``revision``."""
+
+    limit_id: int
+    revision: int  # the revision read: the change holds only while the row is still there
+    amount_minor: int
+
+
+def set_limits(
+    session: Session, changes: Sequence[LimitChange], values: Mapping[str, Any]
+) -> set[int]:
+    """Set many limits' amounts, ``revision`` + 1 and ``values`` (the same for every row) —
+    each only where the row is still at the revision read; the ids changed. A row another
+    writer moved meanwhile is left alone (of two writers from one reading, one changes it).
+
+    PostgreSQL: one ``UPDATE ... FROM unnest(...) ... RETURNING``, the revision in its WHERE
+    (a row locked by another writer is judged again once that writer commits). SQLite: one
+    conditional executemany in a savepoint; it changes every row unless something moved one
+    — only this transaction can, as it holds the database's write lock from ``BEGIN
+    IMMEDIATE`` — and then it is undone, the rows still current are found (their revisions
+    read) and updated alone.
+    """
+    if not changes:
+        return set()
+    if session.get_bind().dialect.name == "postgresql":
+        return _set_limits_unnest(session, changes, values)
+    return _set_limits_executemany(session, changes, values)
+
+
+def _set_limits_executemany(
+    session: Session, changes: Sequence[LimitChange], values: Mapping[str, Any]
+) -> set[int]:
     table = cast(Table, CreditLimit.__table__)
-    names = [name for name in rows[0] if name != "id"]
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("limit_id"))
-        .values({name: bindparam(f"v_{name}") for name in names})
+    dialect = session.get_bind().dialect
+    fixed = []  # the same for every row: through the column's type once, not once per row
+    for name, value in values.items():
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        fixed.append(value if process is None else process(value))
+    sets = "".join(f", {name} = ?" for name in values)
+    sql = (
+        f"UPDATE credit_limits SET amount_minor = ?, revision = revision + 1{sets} "  # noqa: S608 - identifiers from our Table
+        "WHERE id = ? AND revision = ?"
     )
-    session.execute(stmt, [{"limit_id": r["id"], **{f"v_{n}": r[n] for n in names}} for r in rows])
+
+    def run(rows: Sequence[LimitChange]) -> int:
+        # session.connection() first: it is what emits a pending SAVEPOINT
+        raw: Any = session.connection().connection.driver_connection
+        with closing(raw.cursor()) as cursor:
+            cursor.executemany(sql, [(c.amount_minor, *fixed, c.limit_id, c.revision)
+                                     for c in rows])  # fmt: skip
+            return int(cursor.rowcount)
+
+    savepoint = session.begin_nested()
+    if run(changes) == len(changes):  # every row still at its revision
+        savepoint.commit()
+        return {change.limit_id for change in changes}
+    savepoint.rollback()  # some moved (this transaction moved them): find which, update the rest
+    current = _still_current(session, table, changes)
+    if current:
+        run(current)
+    return {change.limit_id for change in current}
+
+
+def _still_current(
+    session: Session, table: Table, changes: Sequence[LimitChange]
+) -> list[LimitChange]:
+    """The changes whose row is still at the revision read (in bounded IN lists)."""
+    ids = [change.limit_id for change in changes]
+    now: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        rows = session.execute(
+            select(table.c.id, table.c.revision).where(table.c.id.in_(ids[start : start + 900]))
+        )
+        now.update({row[0]: row[1] for row in rows})
+    return [change for change in changes if now.get(change.limit_id) == change.revision]
+
+
+def _set_limits_unnest(
+    session: Session, changes: Sequence[LimitChange], values: Mapping[str, Any]
+) -> set[int]:
+    table = cast(Table, CreditLimit.__table__)
+    sets = "".join(f", {name} = :{name}" for name in values)
+    stmt = text(
+        "UPDATE credit_limits AS t SET amount_minor = v.amount_minor, "  # noqa: S608 - identifiers from our Table
+        f"revision = t.revision + 1{sets} "
+        "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:revisions AS INTEGER[]), "
+        "CAST(:amounts AS BIGINT[])) AS v(id, revision, amount_minor) "
+        "WHERE t.id = v.id AND t.revision = v.revision RETURNING t.id"
+    ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in values))
+    ids, revisions, amounts = (list(column) for column in zip(*changes, strict=True))
+    params = {"ids": ids, "revisions": revisions, "amounts": amounts, **values}
+    return set(session.scalars(stmt, params))
 
 
 def add_requests(session: Session, rows: list[dict[str, Any]]) -> list[int]:

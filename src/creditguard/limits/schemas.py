@@ -85,6 +85,7 @@ REVIEW_OUT: JsonDict = {
     "customers": 1200,
     "reviewed": 950,
     "skipped_pending": 3,
+    "skipped_moved": 0,
     "increased": 12,
     "cut": 7,
     "sent_for_approval": 4,
@@ -238,6 +239,9 @@ class ReviewOut(BaseModel):
     customers: int = Field(description="Customers of the company.")
     reviewed: int = Field(description="Customers with a limit, reviewed.")
     skipped_pending: int = Field(description="Left alone: a review request still pending.")
+    skipped_moved: int = Field(
+        description="Changes not applied: the limit moved between the review's read and write."
+    )
     increased: int = Field(description="Increases applied at once (inside policy).")
     cut: int = Field(description="Cuts applied at once.")
     sent_for_approval: int = Field(description="Increases sent for approval.")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -144,6 +145,15 @@ class LimitRequest(TenantMixin, Base):
     __table_args__ = (
         Index("ix_limit_requests_status", "company_id", "status", "id"),
         Index("ix_limit_requests_customer", "company_id", "customer_id", "id"),
+        # At most one pending request of the nightly review per customer (migration 0009).
+        Index(
+            "uq_limit_requests_pending_review",
+            "company_id",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("origin = 'review' AND status = 'pending'"),
+            sqlite_where=text("origin = 'review' AND status = 'pending'"),
+        ),
         CheckConstraint("scope IN ('customer', 'group')", name="scope"),
         CheckConstraint(
             "status IN ('pending', 'approved', 'rejected', 'withdrawn', 'applied')", name="status"

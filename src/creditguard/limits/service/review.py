@@ -30,7 +30,7 @@ from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.audit import service as audit
 from creditguard.clock import Clock
 from creditguard.core import kpis as formula
-from creditguard.core.errors import DomainError
+from creditguard.core.errors import Conflict, DomainError
 from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, suggest
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor, require
@@ -283,6 +283,7 @@ def _text(proposal: Proposal) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    as_of: date
     applied: list[tuple[Proposal, LimitRow]]
     requested: list[Proposal]
 
@@ -340,29 +341,34 @@ def _request_event(request_id: int, row: Mapping[str, Any]) -> audit.Event:
     return audit.Event("limit_request.create", f"limit_request:{request_id}", body)
 
 
-def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> None:
-    """Apply the changes inside policy and file the requests, in bulk, audited."""
+def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> list[Proposal]:
+    """Apply the changes inside policy and file the requests, in bulk, audited; the changes
+    applied. A limit whose row moved since the review read it (another writer) is left alone
+    and not audited: the review judged a value that no longer holds."""
     company = actor.company_id
     ladder = policies.current(session, company).ladder
-    changes = [
-        {
-            "id": row.limit_id,
-            "amount_minor": p.proposed.minor,
-            "revision": row.revision + 1,
-            "source": "review",
-            "request_id": None,
-            "changed_on": p.as_of,
-            "updated_at": at,
-            "updated_by": SYSTEM,
-        }
-        for p, row in plan.applied
-    ]
-    repo.set_limits(session, changes)
-    events = [_limit_event(p, row.revision + 1) for p, row in plan.applied]
+    changes = [repo.LimitChange(row.limit_id, row.revision, p.proposed.minor)
+               for p, row in plan.applied]  # fmt: skip
+    values = {"source": "review", "request_id": None, "changed_on": plan.as_of,
+              "updated_at": at, "updated_by": SYSTEM}  # fmt: skip
+    changed = repo.set_limits(session, changes, values)
+    applied = [(p, row) for p, row in plan.applied if row.limit_id in changed]
+    events = [_limit_event(p, row.revision + 1) for p, row in applied]
     rows = [_request(company, p, ladder.approver_for(p.proposed), at) for p in plan.requested]
     ids = repo.add_requests(session, rows)
     events += [_request_event(i, r) for i, r in zip(ids, rows, strict=True)]
     audit.record_many(session, company, SYSTEM, events, at)
+    return [p for p, _ in applied]
+
+
+def _already_running(company_id: int) -> Conflict:
+    return Conflict.of(
+        "company",
+        company_id,
+        "state",
+        reason="a limit review of this company is already running; nothing was written",
+        reason_zh="该公司的额度复评正在运行；本次未写入任何内容",
+    )
 
 
 def run_review(
@@ -375,13 +381,22 @@ def run_review(
     rules: Thresholds | None = None,
 ) -> ReviewOut:
     """Review every customer's limit on ``as_of``: apply what is inside policy, send the rest
-    for approval; ``dry_run`` counts what it would do and writes nothing."""
+    for approval; ``dry_run`` counts what it would do and writes nothing.
+
+    A review that writes runs alone: it first takes the company's review lock
+    (:func:`repo.lock_review`), and while another review of the company holds it, it is
+    refused at once (:class:`Conflict`), nothing written. On SQLite the database's write lock
+    serialises writers instead: a second run waits for the first to commit, then reviews what
+    the first left (what the first changed is too recent, its requests pending: skipped).
+    Behind the lock, each limit is updated only if still at the revision read."""
     require(actor, "credit:policy")
+    if not dry_run and not repo.lock_review(session, actor.company_id):
+        raise _already_running(actor.company_id)
     rules = rules or Thresholds()
     base = identity.require_company(session, actor.company_id).base_currency
     policy = policies.current(session, actor.company_id).policy
     inputs = _inputs(session, actor, as_of, policy)
-    plan = Plan([], [])
+    plan = Plan(as_of, [], [])
     reviewed, candidates = _facts(inputs, base, rules, as_of)
     for facts, row in candidates:
         proposal = review(facts, rules, policy.step, as_of)
@@ -391,15 +406,17 @@ def run_review(
             plan.applied.append((proposal, row))
         else:
             plan.requested.append(proposal)
+    applied = [p for p, _ in plan.applied]
     if not dry_run:
-        _write(session, actor, plan, clock.now())
-    kinds = [p.kind for p, _ in plan.applied]
+        applied = _write(session, actor, plan, clock.now())
+    kinds = [p.kind for p in applied]
     return ReviewOut(
         as_of=as_of,
         dry_run=dry_run,
         customers=repo.customer_count(session, actor.company_id),
         reviewed=reviewed,
         skipped_pending=inputs.skipped,
+        skipped_moved=len(plan.applied) - len(applied),
         increased=kinds.count("increase"),
         cut=kinds.count("cut"),
         sent_for_approval=len(plan.requested),
