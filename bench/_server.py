@@ -41,6 +41,12 @@ def api_server(url: str, workers: int = 1) -> Iterator[str]:
         str(port),
         "--log-level",
         "warning",
+        "--no-access-log",
+        # The C HTTP parser and event loop: the pure-Python fallbacks cost CPU per request.
+        "--http",
+        "httptools",
+        "--loop",
+        "uvloop",
     ]
     if workers > 1:
         command += ["--workers", str(workers)]

@@ -44,13 +44,20 @@ def reserve_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
     """The broken variant: the same service without the row lock (read exposure, then insert),
     with the few milliseconds of window every check-then-write has."""
 
-    def load_unlocked(session: Session, company_id: int, code: str) -> tuple[Customer, Company]:
+    def load_unlocked(session: Session, company_id: int, code: str) -> repository.Locked:
         row = session.execute(
-            select(Customer, Company)
+            select(
+                Customer.id,
+                Customer.company_id,
+                Customer.parent_id,
+                Customer.status,
+                Company.base_currency,
+                Company.timezone,
+            )
             .join(Company, Company.id == Customer.company_id)
             .where(Customer.company_id == company_id, Customer.code == code)
         ).one()
-        return row[0], row[1]
+        return repository.Locked(*row)
 
     repository.lock_customer = load_unlocked
     repository.lock_customers = lambda *_args, **_kwargs: None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -77,26 +77,51 @@ Param = ColumnElement[Any]  # a bound parameter of a statement built once
 # --- customers, limits, ratings ---
 
 
-def lock_customer(session: Session, company_id: int, code: str) -> tuple[Customer, Company] | None:
-    """Load the customer (and its company, into the session) and lock the customer's row.
+@dataclass(frozen=True, slots=True)
+class Locked:
+    """The locked customer, as a check needs it, with its company's base currency and zone."""
+
+    id: int
+    company_id: int
+    parent_id: int | None
+    status: str
+    base_currency: str
+    timezone: str
+
+
+def lock_customer(session: Session, company_id: int, code: str) -> Locked | None:
+    """Lock the customer's row and read it, with its company's base currency and time zone.
 
     PostgreSQL: SELECT ... FOR UPDATE OF customers; SQLite: the write transaction began
-    IMMEDIATE and already holds the database's write lock.
+    IMMEDIATE and already holds the database's write lock. Core, not ORM objects: a check
+    reads six values and changes none.
     """
-    row = session.execute(_lock_customer(), {"company_id": company_id, "code": code}).first()
-    return None if row is None else (row[0], row[1])
+    params = {"company_id": company_id, "code": code}
+    row = session.connection().execute(_lock_customer(), params).first()
+    return None if row is None else Locked(*row)
 
 
 # The statements of the hot path are built once, with bound parameters (building and hashing a
-# statement costs more than running it).
+# statement costs more than running it). Each stays under 4,096 bytes as PostgreSQL SQL:
+# psycopg parses a longer one again on every execution (tests/credit/test_round_trips.py).
 @cache
-def _lock_customer() -> Select[Customer, Company]:
+def _lock_customer() -> Select[int, int, int | None, str, str, str]:
+    customers, companies = Customer.__table__, Company.__table__
     return (
-        select(Customer, Company)
-        .join(Company, Company.id == Customer.company_id)
-        .where(Customer.company_id == bindparam("company_id"), Customer.code == bindparam("code"))
-        .with_for_update(of=Customer)
-        .execution_options(populate_existing=True)
+        select(
+            customers.c.id,
+            customers.c.company_id,
+            customers.c.parent_id,
+            customers.c.status,
+            companies.c.base_currency,
+            companies.c.timezone,
+        )
+        .join(companies, companies.c.id == customers.c.company_id)
+        .where(
+            customers.c.company_id == bindparam("company_id"),
+            customers.c.code == bindparam("code"),
+        )
+        .with_for_update(of=customers)
     )
 
 
@@ -140,7 +165,7 @@ def facts(
         "order_ref": order_ref,
         "as_of": as_of,
     }
-    row = session.execute(_facts(), params).one()
+    row = session.connection().execute(_facts(), params).one()  # Core: no ORM compile state
     own = None if row[6] is None else LimitFacts(int(row[6]), str(row[7]), row[8])
     group = None if row[9] is None else LimitFacts(int(row[9]), str(row[10]), row[11])
     return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5], own, group)
@@ -276,9 +301,11 @@ def latest_statement(
 # --- exposure ---
 
 
-def _ledger_sums(
-    company_id: Param, customer_ids: Param, as_of: Param
-) -> Select[Any, Any, Any, Any]:
+# Which customers a sum is of: those of a list (an expanding parameter), or one.
+Of = Callable[[Any], ColumnElement[bool]]
+
+
+def _ledger_sums(company_id: Param, of: Of, as_of: Param) -> Select[Any, Any, Any, Any]:
     """Open instalments of open invoices, past due (``due_on < as_of``) or not yet due."""
     stage = case((Instalment.due_on < as_of, "open_receivables"), else_="invoiced_not_due")
     return (
@@ -291,7 +318,7 @@ def _ledger_sums(
         .join(Invoice, Invoice.id == Instalment.invoice_id)
         .where(
             Instalment.company_id == company_id,
-            Instalment.customer_id.in_(customer_ids),
+            of(Instalment.customer_id),
             Instalment.open_minor > 0,
             Invoice.status == "open",
         )
@@ -299,7 +326,7 @@ def _ledger_sums(
     )
 
 
-def _order_sums(company_id: Param, customer_ids: Param, stage: str) -> Select[Any, Any, Any, Any]:
+def _order_sums(company_id: Param, of: Of, stage: str) -> Select[Any, Any, Any, Any]:
     """Open orders (confirmed or shipped): shipped not invoiced, or confirmed not shipped."""
     amount = (
         Order.shipped_minor
@@ -315,7 +342,7 @@ def _order_sums(company_id: Param, customer_ids: Param, stage: str) -> Select[An
         )
         .where(
             Order.company_id == company_id,
-            Order.customer_id.in_(customer_ids),
+            of(Order.customer_id),
             Order.status.in_(("confirmed", "shipped")),
         )
         .group_by(Order.customer_id, Order.currency)
@@ -337,7 +364,7 @@ def _counting_reservation() -> ColumnElement[bool]:
     return and_(CreditReservation.status == "reserved", ~in_orders, ~invoiced)
 
 
-def _reserved_sums(company_id: Param, customer_ids: Param) -> Select[Any, Any, Any, Any]:
+def _reserved_sums(company_id: Param, of: Of) -> Select[Any, Any, Any, Any]:
     return (
         select(
             CreditReservation.customer_id,
@@ -347,7 +374,7 @@ def _reserved_sums(company_id: Param, customer_ids: Param) -> Select[Any, Any, A
         )
         .where(
             CreditReservation.company_id == company_id,
-            CreditReservation.customer_id.in_(customer_ids),
+            of(CreditReservation.customer_id),
             _counting_reservation(),
         )
         .group_by(CreditReservation.customer_id, CreditReservation.currency)
@@ -360,9 +387,17 @@ Sums = dict[tuple[int, str, str], int]  # (customer, currency, stage) -> minor u
 def exposure_sums(
     session: Session, company_id: int, customer_ids: Sequence[int], as_of: date
 ) -> Sums:
-    """Every stage's sums per customer and currency, in one statement (one round trip)."""
-    params = {"company_id": company_id, "ids": list(customer_ids), "as_of": as_of}
-    rows = session.execute(_exposure(), params)
+    """Every stage's sums per customer and currency, in one statement (one round trip).
+
+    One customer (a check's usual case) is a plain parameter: a list is an expanding one,
+    which SQLAlchemy renders again on every execution."""
+    ids = list(customer_ids)
+    params: dict[str, Any] = {"company_id": company_id, "as_of": as_of}
+    if len(ids) == 1:
+        statement, params["customer_id"] = _exposure_of_one(), ids[0]
+    else:
+        statement, params["ids"] = _exposure(), ids
+    rows = session.connection().execute(statement, params)  # Core: no ORM compile state
     found: Sums = {}
     for customer_id, currency, stage, minor in rows:
         key = (int(customer_id), str(currency), str(stage))
@@ -372,13 +407,22 @@ def exposure_sums(
 
 @cache
 def _exposure() -> CompoundSelect[Any, Any, Any, Any]:
-    company_id: Param = bindparam("company_id")
     ids: Param = bindparam("ids", expanding=True)
+    return _exposure_of(bindparam("company_id"), lambda column: column.in_(ids))
+
+
+@cache
+def _exposure_of_one() -> CompoundSelect[Any, Any, Any, Any]:
+    customer_id: Param = bindparam("customer_id")
+    return _exposure_of(bindparam("company_id"), lambda column: column == customer_id)
+
+
+def _exposure_of(company_id: Param, of: Of) -> CompoundSelect[Any, Any, Any, Any]:
     return union_all(
-        _ledger_sums(company_id, ids, bindparam("as_of")),
-        _order_sums(company_id, ids, "shipped_not_invoiced"),
-        _order_sums(company_id, ids, "confirmed_not_shipped"),
-        _reserved_sums(company_id, ids),
+        _ledger_sums(company_id, of, bindparam("as_of")),
+        _order_sums(company_id, of, "shipped_not_invoiced"),
+        _order_sums(company_id, of, "confirmed_not_shipped"),
+        _reserved_sums(company_id, of),
     )
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 READONLY = "creditguard_readonly"
+# A write transaction whose first statement locks rows (SELECT ... FOR UPDATE); see lock_first.
+LOCKS_FIRST = "creditguard_locks_first"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -49,7 +51,21 @@ def _configure_postgresql(engine: Engine) -> None:
         options = connection.get_execution_options()
         if options.get(READONLY, False) or options.get("isolation_level") == "AUTOCOMMIT":
             return
+        if options.get(LOCKS_FIRST, False):  # its first statement takes the id (lock_first)
+            return
         connection.exec_driver_sql("SELECT pg_current_xact_id()")
+
+
+def lock_first(session: Session) -> None:
+    """Declare that the session's unit of work begins by locking rows (SELECT ... FOR UPDATE).
+
+    PostgreSQL gives a transaction its id when it first locks or writes a row, so such a
+    transaction has its id before it can draw one from a sequence: the ``SELECT
+    pg_current_xact_id()`` every other writer runs at BEGIN (one round trip) is not needed.
+    Called once the session's transaction already has its connection, it changes nothing (the
+    id was taken at BEGIN then).
+    """
+    session.execution_options = session.execution_options.union({LOCKS_FIRST: True})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -27,8 +27,9 @@ from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReason
 from creditguard.credit.service import notify
 from creditguard.credit.service.exposure import check_exposure
 from creditguard.credit.service.policy import stored_of
+from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
-from creditguard.models import CreditCheck, CreditReservation, Customer
+from creditguard.models import CreditCheck, CreditReservation
 from creditguard.reference import service as reference
 
 
@@ -87,7 +88,7 @@ def _expiry(*limits: repo.LimitFacts | None) -> date | None:
 
 def decide(  # noqa: PLR0913 - keyword-only beyond the first four
     session: Session,
-    customer: Customer,
+    customer: repo.Locked,
     known: repo.Facts,
     order: Money,
     *,
@@ -97,7 +98,7 @@ def decide(  # noqa: PLR0913 - keyword-only beyond the first four
     as_of: date,
 ) -> Decision:
     """Run the core check on what the database holds for the customer (and its group)."""
-    base = identity.require_company(session, customer.company_id).base_currency
+    base = customer.base_currency
     policy = stored_of(known.policy_version, known.policy_body, base).policy
     limit = Money.zero(base) if known.limit is None else _in_base(session, known.limit, base, as_of)
     group_limit = (
@@ -116,7 +117,7 @@ def decide(  # noqa: PLR0913 - keyword-only beyond the first four
 
 
 def _same_order(
-    row: CreditCheck | CreditReservation, customer: Customer, data: CheckIn, amount: Money
+    row: CreditCheck | CreditReservation, customer: repo.Locked, data: CheckIn, amount: Money
 ) -> None:
     original = row if isinstance(row, CreditCheck) else None
     differs = row.customer_id != customer.id or (
@@ -134,7 +135,7 @@ def _same_order(
 
 
 def _repeat(
-    session: Session, actor: Actor, customer: Customer, data: CheckIn, amount: Money
+    session: Session, actor: Actor, customer: repo.Locked, data: CheckIn, amount: Money
 ) -> CreditCheck | None:
     """The check that already answers this order: its open reservation's, or the held one."""
     company_id = actor.company_id
@@ -167,22 +168,24 @@ def run_check(
     """Check an order; approved + ``reserve`` reserves its amount, held waits for a decision.
 
     Round trips on the usual path: lock (customer + company), facts (with the limits),
-    exposure, and the check row with its reservation (one statement on PostgreSQL). Written
-    with Core statements built once: no ORM objects on the hot path.
+    exposure, and the check row with its reservation (one statement on PostgreSQL), between
+    BEGIN and COMMIT. Written with Core statements built once: no ORM objects on the hot path.
+    The lock is the unit of work's first statement (no separate transaction id on PostgreSQL,
+    see :func:`creditguard.db.engine.lock_first`).
     """
     currency = check_currency(data.currency)
     amount = Money.parse(data.amount, currency, "amount")
     if amount.minor <= 0:
         raise invalid("amount", data.amount, "not_positive")
-    locked = repo.lock_customer(session, actor.company_id, data.customer_ref)
-    if locked is None:
+    lock_first(session)
+    customer = repo.lock_customer(session, actor.company_id, data.customer_ref)
+    if customer is None:
         raise not_found("customer", data.customer_ref, "customer_ref")
-    customer, company = locked
     if customer.parent_id is not None:  # the group root's row after the member's
         repo.lock_customers(session, actor.company_id, [customer.parent_id])
     root_id = customer.parent_id if customer.parent_id is not None else customer.id
-    base = company.base_currency
-    as_of = business_today(clock, company.timezone)
+    base = customer.base_currency
+    as_of = business_today(clock, customer.timezone)
     known = repo.facts(session, actor.company_id, customer.id, root_id, data.order_ref, as_of)
     repeated = _repeat(session, actor, customer, data, amount) if known.checked_before else None
     if repeated is not None:

@@ -90,7 +90,13 @@ def standing(
 
 
 def check_exposure(
-    session: Session, company_id: int, customer: Customer, base: str, as_of: date, *, grouped: bool
+    session: Session,
+    company_id: int,
+    customer: repo.Locked,
+    base: str,
+    as_of: date,
+    *,
+    grouped: bool,
 ) -> tuple[Exposure, Exposure | None]:
     """A check's exposures: the customer's, and its group's when the group has a shared limit
     (``grouped``); the limits themselves come with the check's facts."""

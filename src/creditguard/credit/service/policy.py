@@ -8,6 +8,7 @@ A company that stored no policy uses ``default_policy(base currency)`` and the d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -54,13 +55,20 @@ def _stored(row: PolicyRow, currency: str) -> StoredPolicy:
 _PARSED: dict[tuple[str, str], tuple[LimitPolicy, ApprovalLadder]] = {}
 
 
+@cache
+def _default(currency: str) -> StoredPolicy:
+    """The defaults in ``currency``, built once per currency (a check reads them when no
+    version is stored; like a parsed version, they are never changed)."""
+    return StoredPolicy(0, default_policy(currency), default_ladder(currency), default=True)
+
+
 def stored_of(version: int | None, body: str | None, currency: str) -> StoredPolicy:
     """The policy of a stored version's body (None: the defaults), parsed once per process.
 
     Stored versions are never edited, so a body always reads the same; the cache is bounded.
     """
     if version is None or body is None:
-        return StoredPolicy(0, default_policy(currency), default_ladder(currency), default=True)
+        return _default(currency)
     key = (body, currency)
     parsed = _PARSED.get(key)
     if parsed is None:

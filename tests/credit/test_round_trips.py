@@ -1,0 +1,177 @@
+"""A check's round trips and statements: few, each cheap to send, no separate transaction id.
+
+On PostgreSQL the check's lock is its first statement and takes the transaction id itself, so
+the ``SELECT pg_current_xact_id()`` other writers run is skipped. Each statement of the hot
+path stays under psycopg's 4,096-byte limit for caching a query's parse; a longer one (the
+facts and the exposure merged into one statement were 6,566 bytes) is parsed again on every
+execution, which cost more CPU than the round trip it saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, PostgresQuery, _query2pg
+from psycopg.adapt import Transformer
+from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql
+
+from creditguard.core.permissions import Actor
+from creditguard.credit import repository as repo
+from creditguard.credit import service
+from creditguard.credit.schemas import CheckIn
+from creditguard.db import Database
+from creditguard.db.engine import lock_first
+from tests import builders as b
+from tests.credit import helpers as h
+
+AS_OF = date(2026, 11, 22)
+
+
+def test_facts_and_exposure_of_a_literal_ledger(db: Database) -> None:
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    b.customer(db, actor, code="C2")
+    h.rate(db, actor, code="C1", grade="A", as_of=date(2026, 11, 1))
+    h.set_limit(db, actor, code="C1", amount="5000.00")
+    b.invoice(
+        db, actor, ref="INV-USD", amount="100.00", currency="USD", issued_on=date(2026, 10, 1)
+    )
+    b.invoice(db, actor, ref="INV-OLD", amount="50.00", issued_on=date(2026, 10, 1))
+    b.invoice(db, actor, ref="INV-NEW", amount="400.00", issued_on=date(2026, 11, 10))
+    h.order(db, actor, ref="O-1", code="C1", amount="1000.00", shipped="300.00", status="shipped")
+    h.order(db, actor, ref="O-4", code="C1", amount="10.00", currency="USD")
+    h.order(db, actor, ref="O-2", code="C1", amount="500.00", status="cancelled")
+    h.order(db, actor, ref="O-9", code="C2", amount="70.00")  # another customer's
+    with db.write() as session:
+        data = CheckIn(
+            customer_ref="C1", amount="250.00", currency="CNY", order_ref="SO-R", reserve=True
+        )
+        assert service.run_check(session, actor, data, b.clock()).decision == "approved"
+    cid = h.customer_id(db, actor, "C1")
+    with db.read() as session:
+        known = repo.facts(session, actor.company_id, cid, cid, "SO-R", AS_OF)
+        sums = repo.exposure_sums(session, actor.company_id, [cid], AS_OF)
+    assert sums == {
+        (cid, "CNY", "open_receivables"): 5000,
+        (cid, "USD", "open_receivables"): 10000,
+        (cid, "CNY", "invoiced_not_due"): 40000,
+        (cid, "CNY", "shipped_not_invoiced"): 30000,
+        (cid, "USD", "shipped_not_invoiced"): 0,  # O-4: nothing shipped yet
+        (cid, "CNY", "confirmed_not_shipped"): 70000,
+        (cid, "USD", "confirmed_not_shipped"): 1000,
+        (cid, "CNY", "reserved"): 25000,
+    }
+    assert known.checked_before is True
+    assert (known.grade, known.oldest_overdue) == ("A", date(2026, 11, 2))  # INV-USD, INV-OLD due
+    assert known.limit == repo.LimitFacts(500000, "CNY", None)
+    assert (known.group_limit, known.policy_version) == (None, None)
+
+
+def test_facts_of_a_customer_with_nothing(db: Database) -> None:
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    cid = h.customer_id(db, actor, "C1")
+    with db.read() as session:
+        known = repo.facts(session, actor.company_id, cid, cid, "SO-X", AS_OF)
+        sums = repo.exposure_sums(session, actor.company_id, [cid], AS_OF)
+    assert sums == {}
+    assert known == repo.Facts(False, None, None, None, None, None, None, None)
+
+
+HOT_PATH = (
+    "_lock_customer",
+    "_facts",
+    "_exposure",
+    "_exposure_of_one",
+    "_insert_check_and_reservation",
+)
+
+
+@pytest.mark.parametrize("name", HOT_PATH)
+def test_each_statement_of_a_check_is_short_enough_for_psycopgs_parse_cache(name: str) -> None:
+    dialect = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+    sql = str(getattr(repo, name)().compile(dialect=dialect))
+    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH == 4096
+
+
+def test_the_length_limit_is_psycopgs() -> None:
+    """The control: a statement over the limit is not in psycopg's cache after two runs."""
+    query = PostgresQuery(Transformer())
+    short = b"SELECT %(a)s"
+    long = b"SELECT %(a)s" + b" " * MAX_CACHED_STATEMENT_LENGTH
+    _query2pg.cache_clear()
+    for _ in range(2):
+        query.convert(short, {"a": 1})
+        query.convert(long, {"a": 1})
+    assert _query2pg.cache_info().currsize == 1
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _check(db: Database, actor: Actor, order_ref: str) -> list[str]:
+    data = CheckIn(
+        customer_ref="C1", amount="10.00", currency="CNY", order_ref=order_ref, reserve=True
+    )
+    with _statements(db) as seen, db.write() as session:
+        assert service.run_check(session, actor, data, b.clock()).decision == "approved"
+    return seen
+
+
+def test_a_check_runs_four_statements_on_postgresql_and_six_on_sqlite(db: Database) -> None:
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    h.rate(db, actor, code="C1", grade="A", as_of=date(2026, 11, 1))
+    h.set_limit(db, actor, code="C1", amount="5000.00")
+    _check(db, actor, "SO-0")  # statements are compiled and cached on first use
+    seen = _check(db, actor, "SO-1")
+    if db.dialect == "postgresql":  # lock, facts, exposure, check + reservation
+        assert len(seen) == 4
+        assert "FOR UPDATE" in seen[0]
+    else:  # BEGIN IMMEDIATE, lock, facts, exposure, check, reservation
+        assert len(seen) == 6
+        assert seen[0] == "BEGIN IMMEDIATE"
+    assert not any("pg_current_xact_id" in statement for statement in seen)
+
+
+def test_any_other_writer_still_takes_its_transaction_id_first(db: Database) -> None:
+    """The control: without lock_first, PostgreSQL's BEGIN runs pg_current_xact_id()."""
+    if db.dialect != "postgresql":
+        pytest.skip("transaction ids are PostgreSQL's")
+    with _statements(db) as seen, db.write() as session:
+        session.execute(text("SELECT 1"))
+    assert seen == ["SELECT pg_current_xact_id()", "SELECT 1"]
+
+
+def test_the_checks_lock_takes_the_transaction_id(db: Database) -> None:
+    """What lock_first relies on: a row locked FOR UPDATE gives the transaction its id, and a
+    plain read does not (the control, proving the probe can tell)."""
+    if db.dialect != "postgresql":
+        pytest.skip("transaction ids are PostgreSQL's")
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    probe = text("SELECT pg_current_xact_id_if_assigned()")
+    with db.write() as session:
+        lock_first(session)
+        session.execute(text("SELECT 1"))
+        assert session.scalar(probe) is None
+    with db.write() as session:
+        lock_first(session)
+        assert repo.lock_customer(session, actor.company_id, "C1") is not None
+        assert session.scalar(probe) is not None
