@@ -63,13 +63,10 @@ class Behaviour:
         }
 
 
-def payment_behaviour(
-    session: Session, actor: Actor, as_of: date, customer_ids: list[int] | None = None
-) -> dict[int, Behaviour]:
-    """Every customer's (or those of ``customer_ids``) payment behaviour up to ``as_of``."""
-    start = months_before(as_of, max(WINDOWS))
-    rows = repo.payments_applied(session, actor.company_id, start, as_of, customer_ids)
-    net = (
+def netted(rows: pl.DataFrame) -> pl.DataFrame:
+    """Applications (``payments_applied``) netted per customer, payment and instalment: what
+    stayed applied, when it was first applied, and the days late (0 when on time)."""
+    return (
         rows.group_by("customer_id", "source_id", "instalment_id")
         .agg(
             pl.col("amount_minor").sum(),
@@ -81,6 +78,15 @@ def payment_behaviour(
             late=(pl.col("applied_on") - pl.col("due_on")).dt.total_days().clip(lower_bound=0)
         )
     )
+
+
+def payment_behaviour(
+    session: Session, actor: Actor, as_of: date, customer_ids: list[int] | None = None
+) -> dict[int, Behaviour]:
+    """Every customer's (or those of ``customer_ids``) payment behaviour up to ``as_of``."""
+    start = months_before(as_of, max(WINDOWS))
+    rows = repo.payments_applied(session, actor.company_id, start, as_of, customer_ids)
+    net = netted(rows)
     found: dict[int, list[Window]] = {}
     for months in WINDOWS:
         since = months_before(as_of, months)

@@ -24,6 +24,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import repository as analytics
+from creditguard.analytics.behaviour import netted
 from creditguard.analytics.kpis import months_before
 from creditguard.analytics.service import in_base, open_in
 from creditguard.analytics.snapshot import View, snapshot_for
@@ -112,18 +113,7 @@ def _behaviour(session: Session, company_id: int, as_of: date) -> dict[int, Beha
     sums, the same rounding (``kpis.ratio``/``share``) — summed column-wise, without the
     6-month window and without building its objects."""
     rows = analytics.payments_applied(session, company_id, months_before(as_of, 12), as_of, None)
-    net = (
-        rows.group_by("customer_id", "source_id", "instalment_id")
-        .agg(
-            pl.col("amount_minor").sum(),
-            pl.col("applied_on").filter(pl.col("amount_minor") > 0).min(),
-            pl.col("due_on").first(),
-        )
-        .filter(pl.col("amount_minor") > 0)
-        .with_columns(
-            late=(pl.col("applied_on") - pl.col("due_on")).dt.total_days().clip(lower_bound=0)
-        )
-    )
+    net = netted(rows)
     sums = []
     for months in (3, 12):
         window = net.filter(pl.col("applied_on") > months_before(as_of, months))
