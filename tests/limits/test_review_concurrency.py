@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from creditguard.audit.service import verify
 from creditguard.cli.main import app
+from creditguard.core.errors import Conflict
 from creditguard.core.permissions import Actor
 from creditguard.db import Database
 from creditguard.limits import repository as repo
@@ -274,6 +275,12 @@ def test_the_cli_refuses_while_another_review_runs(db: Database, runner: CliRunn
             result = runner.invoke(app, [*args, "--lang", lang, "--database-url", url])
             assert result.exit_code == 1, result.output
             assert message.split(": ", 1)[1] in " ".join(result.output.split())
+        with db.write() as other, pytest.raises(Conflict) as refused:
+            service.run_review(other, owner, AS_OF, b.clock())
+        assert [(p.field, p.value, p.code) for p in refused.value.problems] == [
+            ("company", owner.company_id, "review_running")
+        ]
+        assert [refused.value.message("en"), refused.value.message("zh-CN")] == REFUSED
         transaction.rollback()
     assert limits(db) == {
         "ASK": ("1000000.00", 1, "request"),

@@ -246,10 +246,14 @@ def test_too_large_is_413_and_stores_nothing(
         {
             "field": "content",
             "value": 65,
-            "code": "invalid",
+            "code": "file_too_large",
             "message": "the file is larger than the limit of 64 bytes (64 bytes)",
         }
     ]
+    assert (over.json()["type"], over.json()["title"]) == (
+        "https://creditguard.dev/problems/file_too_large",
+        "Content too large",
+    )
     # Without a Content-Length (chunked), the stream is cut at the limit.
     chunks = small.post(
         f"{UPLOAD}?kind=licence",
@@ -307,11 +311,16 @@ def test_types_are_told_by_their_bytes(
         {
             "field": "content",
             "value": "image/gif",
-            "code": "invalid",
+            "code": "unsupported_file_type",
             "message": "the content is image/gif; accepted: PDF, PNG, JPEG, TIFF, XLSX, DOCX, "
             "CSV or plain text",
         }
     ]
+    assert gif.json()["title"] == "Unsupported media type"
+    gif_zh = _upload(client, manager, b"GIF89a\x01\x00", extra={"Accept-Language": "zh-CN"})
+    assert gif_zh.json()["errors"][0]["message"] == (
+        "文件内容为 image/gif；仅接受 PDF、PNG、JPEG、TIFF、XLSX、DOCX、CSV 或纯文本"
+    )
     plain_zip = io.BytesIO()
     with zipfile.ZipFile(plain_zip, "w") as archive:
         archive.writestr("payload.bin", b"\x00\x01")
@@ -336,6 +345,132 @@ def test_types_are_told_by_their_bytes(
         "image/tiff",
         "image/jpeg",
     ]
+
+
+CSV = "期间,收入\n2025-12-31,1200.00\n".encode()
+BOUNDARY = "cg-boundary-1"
+# What a browser form or curl -F sends: the file wrapped in a multipart envelope (text, so the
+# type check alone would take the envelope for a CSV file).
+FORM = (
+    (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="利润表.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+    + CSV
+    + f"\r\n--{BOUNDARY}--\r\n".encode()
+)
+RAW_BODY_EN = (
+    "'{}' is a form encoding, not a file: send the file itself as the raw request body with "
+    "its own Content-Type, e.g. curl --data-binary @file -H 'Content-Type: application/pdf' "
+    "(not curl -F); nothing was stored"
+)
+RAW_BODY_ZH = (
+    "'{}' 是表单编码而不是文件：请将文件本身作为原始请求体发送，并注明其 Content-Type，"
+    "例如 curl --data-binary @文件 -H 'Content-Type: application/pdf'（不要用 curl -F）；"
+    "未保存任何内容"
+)
+STATEMENT = f"{UPLOAD}?kind=statement&file_name=利润表.csv"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media_type", "body"),
+    [
+        (f"multipart/form-data; boundary={BOUNDARY}", "multipart/form-data", FORM),
+        (f"Multipart/Mixed; boundary={BOUNDARY}", "multipart/mixed", FORM),
+        ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded", CSV),
+    ],
+)
+def test_a_form_is_refused_with_415_and_nothing_is_written(
+    client: TestClient,
+    users: dict[str, Headers],
+    db: Database,
+    content_type: str,
+    media_type: str,
+    body: bytes,
+) -> None:
+    manager = users["credit_manager"]
+    assert _upload(client, manager, PDF).status_code == 201
+    assert _counts(db) == (1, 1, 1)
+    key = {"Idempotency-Key": "statement-1"}
+    sent = manager | key | {"Content-Type": content_type}
+    refused = client.post(STATEMENT, content=body, headers=sent)
+    message = RAW_BODY_EN.format(media_type)
+    assert refused.status_code == 415
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json() == {
+        "type": "https://creditguard.dev/problems/raw_body_required",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": f"Content-Type: {message}",
+        "errors": [
+            {"field": "Content-Type", "value": content_type, "code": "raw_body_required",
+             "message": message}
+        ],
+    }  # fmt: skip
+    zh = client.post(STATEMENT, content=body, headers=sent | {"Accept-Language": "zh-CN"})
+    assert (zh.status_code, zh.json()["title"], zh.json()["errors"][0]["message"]) == (
+        415,
+        "不支持的媒体类型",
+        RAW_BODY_ZH.format(media_type),
+    )
+    assert _counts(db) == (1, 1, 1)
+    # The same file sent as its raw bytes, with the same key: stored (the refusal kept nothing,
+    # not even the key), and what is stored is the file, not an envelope.
+    raw = client.post(STATEMENT, content=CSV, headers=manager | key | {"Content-Type": "text/csv"})
+    assert raw.status_code == 201, raw.text
+    assert _counts(db) == (2, 2, 2)
+    got = client.get(f"/api/v1/customers/1/documents/{raw.json()['id']}/content", headers=manager)
+    assert got.content == CSV
+
+
+def test_a_real_form_upload_is_refused(
+    client: TestClient, users: dict[str, Headers], db: Database
+) -> None:
+    """What the HTTP client builds for a form (its own boundary), as curl -F or a browser."""
+    refused = client.post(
+        STATEMENT, files={"file": ("利润表.csv", CSV, "text/csv")}, headers=users["credit_manager"]
+    )
+    assert refused.status_code == 415
+    item = refused.json()["errors"][0]
+    assert (item["field"], item["code"], item["message"]) == (
+        "Content-Type",
+        "raw_body_required",
+        RAW_BODY_EN.format("multipart/form-data"),
+    )
+    assert item["value"].startswith("multipart/form-data; boundary=")
+    assert _counts(db) == (0, 0, 0)
+
+
+def test_the_bytes_alone_would_take_the_envelope_for_the_file(
+    client: TestClient, users: dict[str, Headers], db: Database
+) -> None:
+    """Why the refusal goes by the Content-Type: the multipart envelope of a CSV file is itself
+    valid text, so the type check by content accepts it and would keep the envelope as the
+    file (here sent as text/csv on purpose; the refusal above is what prevents it)."""
+    made = client.post(
+        STATEMENT, content=FORM, headers=users["credit_manager"] | {"Content-Type": "text/csv"}
+    )
+    assert (made.status_code, made.json()["content_type"]) == (201, "text/csv; charset=utf-8")
+    assert made.json()["size_bytes"] == len(FORM) != len(CSV)
+    assert _counts(db) == (1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "declared", ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]
+)
+def test_the_service_refuses_a_form_too(db: Database, declared: str) -> None:
+    """Any caller of the service, not only the route: a body declared as a form is refused."""
+    actor = b.company(db)
+    customer_id = b.customer(db, actor, code="C-1")
+    upload = documents.Upload(kind="statement", file_name="a.csv", content=FORM,
+                              declared_type=declared)  # fmt: skip
+    with db.write() as session, pytest.raises(documents.UnsupportedType) as refused:
+        service.upload_document(session, actor, customer_id, upload, b.clock(), max_bytes=1 << 20)
+    assert [(p.field, p.value, p.code) for p in refused.value.problems] == [
+        ("Content-Type", declared, "raw_body_required")
+    ]
+    assert _counts(db) == (0, 0, 0)
 
 
 def test_another_companys_document_is_not_found(

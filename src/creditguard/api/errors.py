@@ -36,6 +36,8 @@ TITLES = {
     403: ("Forbidden", "无权限"),
     400: ("Bad request", "请求错误"),
     405: ("Method not allowed", "方法不允许"),
+    413: ("Content too large", "内容过大"),
+    415: ("Unsupported media type", "不支持的媒体类型"),
     503: ("Busy, retry", "系统繁忙，请重试"),
 }
 # Pydantic's error types in Chinese; the English comes from Pydantic itself.

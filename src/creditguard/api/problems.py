@@ -109,7 +109,8 @@ class ProblemItem(BaseModel):
     )
     code: str = Field(
         description="Stable, machine-readable reason, e.g. 'too_many_decimals', 'not_found', "
-        "'duplicate', 'invalid'.",
+        "'duplicate', 'file_too_large'; 'invalid' and 'state' are generic (the message says "
+        "why).",
         examples=["too_many_decimals"],
     )
     message: str = Field(

@@ -46,6 +46,22 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "导入文件须为以下格式之一：{types}",
         ),
         "empty_file": ("the file has no header row", "文件没有标题行"),
+        "file_too_large": (
+            "the file is larger than the limit of {limit} bytes ({limit_shown})",
+            "文件超过大小上限 {limit} 字节（{limit_shown}）",
+        ),
+        "unsupported_file_type": (
+            "the content is {value}; accepted: {accepted}",
+            "文件内容为 {value}；仅接受 {accepted_zh}",
+        ),
+        "raw_body_required": (
+            "'{media_type}' is a form encoding, not a file: send the file itself as the raw "
+            "request body with its own Content-Type, e.g. curl --data-binary @file "
+            "-H 'Content-Type: application/pdf' (not curl -F); nothing was stored",
+            "'{media_type}' 是表单编码而不是文件：请将文件本身作为原始请求体发送，并注明其 "
+            "Content-Type，例如 curl --data-binary @文件 -H 'Content-Type: application/pdf'"
+            "（不要用 curl -F）；未保存任何内容",
+        ),
         "bad_json": (
             'JSON imports are a list of objects, or {{"rows": [...]}}',
             'JSON 导入须为对象列表，或 {{"rows": [...]}}',
@@ -132,6 +148,10 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
             "争议金额 {requested} 超过未争议的未结金额 {available}",
         ),
         "state": ("{reason}", "{reason_zh}"),
+        "review_running": (
+            "a limit review of this company is already running; nothing was written",
+            "该公司的额度复评正在运行；本次未写入任何内容",
+        ),
         "no_rate": (
             "no exchange rate for {currency} on or before {on}",
             "{on} 及之前没有 {currency} 的汇率",

@@ -132,10 +132,12 @@ def add_document(customer_id: CustomerId, body: DocumentIn, ctx: Write) -> JSONR
     )
 
 
-def _example(status: int, title: str, field: str, value: JsonValue, message: str) -> JsonDict:
-    item: JsonDict = {"field": field, "value": value, "code": "invalid", "message": message}
+def _example(
+    status: int, title: str, field: str, value: JsonValue, code: str, message: str
+) -> JsonDict:
+    item: JsonDict = {"field": field, "value": value, "code": code, "message": message}
     return {
-        "type": "https://creditguard.dev/problems/invalid",
+        "type": f"https://creditguard.dev/problems/{code}",
         "title": title,
         "status": status,
         "detail": f"{field}: {message}",
@@ -145,16 +147,18 @@ def _example(status: int, title: str, field: str, value: JsonValue, message: str
 
 TOO_LARGE = _example(
     413,
-    "Error",
+    "Content too large",
     "content",
     None,
+    "file_too_large",
     "the file is larger than the limit of 20971520 bytes (20 MiB)",
 )
 UNSUPPORTED = _example(
     415,
-    "Error",
+    "Unsupported media type",
     "content",
     "application/zip",
+    "unsupported_file_type",
     "the content is application/zip; accepted: PDF, PNG, JPEG, TIFF, XLSX, DOCX, CSV or plain text",
 )
 CORRUPT = _example(
@@ -162,13 +166,15 @@ CORRUPT = _example(
     "Error",
     "document_id",
     7,
+    "invalid",
     f"the stored file of document 7 is corrupt: its SHA-256 is {'0' * 64}, recorded at upload "
     f"{'9f2c' * 16}; restore it from a backup",
 )
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The file itself, as the raw body (not multipart); Content-Type its type.",
+        "description": "The file itself, as the raw body; Content-Type its type. A form "
+        "(multipart/*, application/x-www-form-urlencoded) is refused with 415.",
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
@@ -265,11 +271,20 @@ def _refused(error: DomainError, request: Request) -> Response:
     "its SHA-256 and size, checks X-Content-SHA256 if sent (422 on a mismatch), finds its type "
     "by its first bytes (PDF, PNG, JPEG, TIFF, XLSX, DOCX, CSV or plain text; else 415) and "
     "refuses an empty file (422) or one over the size limit (413, CREDITGUARD_DOCUMENT_MAX_BYTES, "
-    "20 MiB by default). Identical files are stored once per company. Audited as "
-    "document.upload.",
+    "20 MiB by default). The body is the file's raw bytes (curl --data-binary @file with its "
+    "Content-Type): a form, multipart/* (curl -F, a browser form) or "
+    "application/x-www-form-urlencoded, is refused (415 raw_body_required). Identical files "
+    "are stored once per company. Audited as document.upload.",
     responses={
-        413: problem_response(413, "The file is over the size limit; nothing stored.", TOO_LARGE),
-        415: problem_response(415, "The content is of a type not accepted.", UNSUPPORTED),
+        413: problem_response(
+            413, "The file is over the size limit (file_too_large); nothing stored.", TOO_LARGE
+        ),
+        415: problem_response(
+            415,
+            "The content is of a type not accepted (unsupported_file_type), or the body was "
+            "sent as a form, not as the raw file (raw_body_required); nothing stored.",
+            UNSUPPORTED,
+        ),
     },
     openapi_extra=UPLOAD_BODY,
 )
@@ -283,6 +298,8 @@ async def upload_document(
     x_content_sha256: ChecksumHeader = None,
 ) -> Response:
     try:
+        # A form (browser, curl -F) is refused before its body is read: not stored as the file.
+        uploads.refuse_form(request.headers.get("content-type"))
         name = _file_name(x_file_name, file_name)
         content = await read_limited(request, ctx.settings.document_max_bytes)
         upload = uploads.Upload(

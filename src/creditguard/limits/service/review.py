@@ -352,13 +352,7 @@ def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> list[Pro
 
 
 def _already_running(company_id: int) -> Conflict:
-    return Conflict.of(
-        "company",
-        company_id,
-        "state",
-        reason="a limit review of this company is already running; nothing was written",
-        reason_zh="该公司的额度复评正在运行；本次未写入任何内容",
-    )
+    return Conflict.of("company", company_id, "review_running")
 
 
 def run_review(

@@ -1,9 +1,10 @@
 """Uploaded documents of the credit file: the file itself, kept in the database.
 
-An upload is checked before anything is written (not empty, within the size limit, the
-sender's SHA-256 if given, a type found by its magic bytes among those a credit file keeps),
-then stored once per company and SHA-256 in the transaction that registers the document and
-audits it. A download re-checks the bytes against the SHA-256 recorded at upload.
+An upload is checked before anything is written (the raw file, not a form around it; not
+empty, within the size limit, the sender's SHA-256 if given, a type found by its magic bytes
+among those a credit file keeps), then stored once per company and SHA-256 in the
+transaction that registers the document and audits it. A download re-checks the bytes
+against the SHA-256 recorded at upload.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class TooLarge(InvalidInput):
 
 
 class UnsupportedType(InvalidInput):
-    """The content is none of the types a credit file keeps (the API answers 415)."""
+    """The content is none of the types a credit file keeps, or the body is a form rather than
+    the file (the API answers 415)."""
 
 
 class CorruptContent(DomainError):
@@ -47,7 +49,7 @@ class Upload:
     kind: str
     file_name: str
     content: bytes
-    declared_type: str | None = None  # only tells text/csv from text/plain; the bytes decide
+    declared_type: str | None = None  # a form is refused; else only tells CSV from plain text
     declared_sha256: str | None = None  # the sender's checksum, checked against the bytes
     checksum_field: str = "sha256"  # where the sender put it (the API: the X-Content-SHA256 header)
 
@@ -139,20 +141,23 @@ def _shown(limit: int) -> str:
 
 def too_large(limit: int, size: int | None = None) -> TooLarge:
     """The refusal of a file over ``limit`` bytes (``size``: as much as is known of it)."""
-    mib = _shown(limit)
-    return TooLarge(
-        [
-            Problem(
-                "content",
-                size,
-                "invalid",
-                {
-                    "reason": f"the file is larger than the limit of {limit} bytes ({mib})",
-                    "reason_zh": f"文件超过大小上限 {limit} 字节（{mib}）",
-                },
-            )
-        ]
-    )
+    return TooLarge.of("content", size, "file_too_large", limit=limit, limit_shown=_shown(limit))
+
+
+# Bodies that are a form wrapped around the file, not the file: a browser form or curl -F
+# (multipart), or curl -d / --data-binary without a Content-Type (urlencoded). Stored as they
+# are, a text file's multipart envelope would pass the type check and be kept as the file.
+FORM_TYPES = ("multipart/", "application/x-www-form-urlencoded")
+
+
+def refuse_form(declared_type: str | None) -> None:
+    """Refuse a body sent as a form (``declared_type``, the sender's Content-Type): the
+    document upload takes the file's raw bytes only."""
+    media_type = (declared_type or "").split(";", 1)[0].strip().lower()
+    if media_type.startswith(FORM_TYPES):
+        raise UnsupportedType.of(
+            "Content-Type", declared_type, "raw_body_required", media_type=media_type
+        )
 
 
 def _file_name(name: str) -> str:
@@ -200,22 +205,15 @@ def _checked_digest(upload: Upload, max_bytes: int) -> str:
 
 
 def _allowed_type(upload: Upload) -> str:
+    refuse_form(upload.declared_type)
     found = detect_type(upload.content, upload.file_name, upload.declared_type)
     if found.split(";")[0] not in ALLOWED_TYPES:
-        raise UnsupportedType(
-            [
-                Problem(
-                    "content",
-                    found,
-                    "invalid",
-                    {
-                        "reason": f"the content is {found}; accepted: PDF, PNG, JPEG, TIFF, "
-                        "XLSX, DOCX, CSV or plain text",
-                        "reason_zh": f"文件内容为 {found}；仅接受 PDF、PNG、JPEG、TIFF、XLSX、"
-                        "DOCX、CSV 或纯文本",
-                    },
-                )
-            ]
+        raise UnsupportedType.of(
+            "content",
+            found,
+            "unsupported_file_type",
+            accepted="PDF, PNG, JPEG, TIFF, XLSX, DOCX, CSV or plain text",
+            accepted_zh="PDF、PNG、JPEG、TIFF、XLSX、DOCX、CSV 或纯文本",
         )
     return found
 
