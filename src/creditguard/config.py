@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         le=300,
         description="How long a checked credential is remembered in the process (0: never).",
     )
+    check_fast_path: bool = Field(
+        default=True,
+        description="Answer plain order credit checks without FastAPI's per-request machinery "
+        "(creditguard.api.fastpath); errors and Idempotency-Key requests go through the route.",
+    )
+    check_threads: int = Field(
+        4, ge=1, le=64, description="Threads per process that run order credit checks."
+    )
     snapshot_dir: str = Field(
         "var/snapshots",
         description="Where portfolio snapshots (Parquet) are kept between runs; empty: in memory.",

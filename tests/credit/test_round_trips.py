@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, PostgresQuery, _query2pg
 from psycopg.adapt import Transformer
@@ -113,11 +114,24 @@ def test_the_length_limit_is_psycopgs() -> None:
 
 @contextmanager
 def _statements(db: Database) -> Iterator[list[str]]:
+    """Statements sent to the database: SQLAlchemy's, and on PostgreSQL also those the hot
+    path hands to psycopg itself (db.direct), counted where psycopg's cursor executes them."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(str(args[2]))
 
+    if db.dialect == "postgresql":
+        with pytest.MonkeyPatch.context() as patch:
+            execute = psycopg.Cursor.execute
+
+            def counted(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+                seen.append(str(query))
+                return execute(cursor, query, *args, **kwargs)
+
+            patch.setattr(psycopg.Cursor, "execute", counted)
+            yield seen
+        return
     event.listen(db.engine, "before_cursor_execute", record)
     try:
         yield seen

@@ -11,6 +11,7 @@ from creditguard import __version__
 from creditguard.analytics import snapshot as snapshots
 from creditguard.api import errors, problems
 from creditguard.api.deps import CredentialCache
+from creditguard.api.fastpath import CreditCheckPath
 from creditguard.api.routes import (
     adjustments,
     audit,
@@ -60,6 +61,8 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
+    if settings.check_fast_path:  # plain checks answered before routing (api.fastpath)
+        app.add_middleware(CreditCheckPath, threads=settings.check_threads)
     # Routes are tried in order: the order credit check, the hottest call an ERP makes, first
     # (no two routers' paths overlap, so the order changes nothing else).
     app.include_router(credit.router, prefix="/api/v1")

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
@@ -38,7 +38,7 @@ def app_clock(request: Request) -> Clock:
     return clock
 
 
-def _credential(authorization: str | None, api_key: str | None) -> str:
+def credential_of(authorization: str | None, api_key: str | None) -> str:
     if api_key:
         return api_key.strip()
     if authorization:
@@ -78,16 +78,23 @@ class CredentialCache:
 
 
 async def _actor(request: Request, credential: str) -> Actor:
-    cache: CredentialCache = request.app.state.credentials
-    clock = app_clock(request)
+    return await actor_of(request.app.state, credential)
+
+
+async def actor_of(state: Any, credential: str) -> Actor:
+    """The actor a credential stands for: from the app's credential cache, or looked up (in a
+    worker thread) and remembered. ``state`` is the application's ``app.state``."""
+    cache: CredentialCache = state.credentials
+    clock: Clock = state.clock
     key = identity.digest(credential)
     now = clock.now()
     cached = cache.get(key, now)
     if cached is not None:
         return cached
+    db: Database = state.db
 
     def look_up() -> tuple[Actor, datetime | None]:
-        with app_db(request).lookup() as session:
+        with db.lookup() as session:
             return identity.authenticate_until(session, credential, clock)
 
     actor, valid_until = await run_in_threadpool(look_up)
@@ -114,7 +121,7 @@ def require(operation: str) -> Callable[..., Awaitable[Context]]:
     ) -> Context:
         db = app_db(request)
         clock = app_clock(request)
-        actor = await _actor(request, _credential(authorization, x_api_key))
+        actor = await _actor(request, credential_of(authorization, x_api_key))
         if not actor.may(operation):
             raise Forbidden.of(
                 "role", actor.role, "forbidden", role=actor.role, operation=operation

@@ -21,12 +21,14 @@ from sqlalchemy import (
     insert,
     literal,
     literal_column,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
+from creditguard.db import direct
 from creditguard.models import (
     Company,
     CreditCheck,
@@ -97,8 +99,8 @@ def lock_customer(session: Session, company_id: int, code: str) -> Locked | None
     reads six values and changes none.
     """
     params = {"company_id": company_id, "code": code}
-    row = session.connection().execute(_lock_customer(), params).first()
-    return None if row is None else Locked(*row)
+    found = direct.rows(session, _lock_customer(), params)
+    return Locked(*found[0]) if found else None
 
 
 # The statements of the hot path are built once, with bound parameters (building and hashing a
@@ -165,7 +167,7 @@ def facts(
         "order_ref": order_ref,
         "as_of": as_of,
     }
-    row = session.connection().execute(_facts(), params).one()  # Core: no ORM compile state
+    (row,) = direct.rows(session, _facts(), params)  # Core, on the driver: db.direct
     own = None if row[6] is None else LimitFacts(int(row[6]), str(row[7]), row[8])
     group = None if row[9] is None else LimitFacts(int(row[9]), str(row[10]), row[11])
     return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5], own, group)
@@ -343,7 +345,8 @@ def _order_sums(company_id: Param, of: Of, stage: str) -> Select[Any, Any, Any, 
         .where(
             Order.company_id == company_id,
             of(Order.customer_id),
-            Order.status.in_(("confirmed", "shipped")),
+            # not IN (...): a constant list is an expanding parameter, rendered on every run
+            or_(Order.status == "confirmed", Order.status == "shipped"),
         )
         .group_by(Order.customer_id, Order.currency)
     )
@@ -397,7 +400,7 @@ def exposure_sums(
         statement, params["customer_id"] = _exposure_of_one(), ids[0]
     else:
         statement, params["ids"] = _exposure(), ids
-    rows = session.connection().execute(statement, params)  # Core: no ORM compile state
+    rows = direct.rows(session, statement, params)  # Core, on the driver: db.direct
     found: Sums = {}
     for customer_id, currency, stage, minor in rows:
         key = (int(customer_id), str(currency), str(stage))
@@ -475,7 +478,8 @@ def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | Non
         return int(connection.execute(_insert_check(), values).scalar_one())
     params = values | {"base_currency": reserve_in}
     if connection.dialect.name == "postgresql":
-        return int(connection.execute(_insert_check_and_reservation(), params).scalar_one())
+        ((check_id,),) = direct.rows(session, _insert_check_and_reservation(), params)
+        return int(check_id)
     check_id = int(connection.execute(_insert_check(), values).scalar_one())
     connection.execute(_insert_reservation(), params | {"check_id": check_id})
     return check_id

@@ -1,0 +1,136 @@
+"""db.direct: hot statements compiled once by SQLAlchemy and sent by psycopg, in the session's
+transaction, with the same rows as SQLAlchemy's own execution; anything the driver would not
+do alone goes through SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import BindParameter
+
+from creditguard.db import Database, direct
+from creditguard.models import Company
+
+PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+CODE: BindParameter[str] = bindparam("code")
+BY_CODE = select(Company.id, Company.code, Company.base_currency).where(Company.code == CODE)
+# Constants SQLAlchemy binds itself (a literal, each side of an OR), beside the caller's code.
+WITH_CONSTANTS = select(Company.code, literal("x").label("tag")).where(
+    or_(Company.base_currency == "CNY", Company.base_currency == "USD"), Company.code == CODE
+)
+INSERT = insert(Company).values(
+    code=CODE,
+    name=bindparam("name"),
+    base_currency="CNY",
+    timezone="Asia/Shanghai",
+    locale="zh-CN",
+    country="CN",
+    created_at=bindparam("created_at", type_=Company.__table__.c.created_at.type),
+)
+INSERT_RETURNING = INSERT.returning(Company.id, Company.code)
+
+
+def _company(db: Database, code: str, currency: str = "CNY") -> int:
+    with db.write() as session:
+        made = Company(
+            code=code,
+            name=f"{code} Ltd",
+            base_currency=currency,
+            timezone="Asia/Shanghai",
+            locale="zh-CN",
+            country="CN",
+            created_at=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+        session.add(made)
+        session.flush()
+        return made.id
+
+
+def test_rows_are_sqlalchemys_rows(db: Database) -> None:
+    first = _company(db, "D-1")
+    _company(db, "D-2", "USD")
+    with db.read() as session:
+        for code in ("D-1", "D-2", "none"):
+            params = {"code": code}
+            expected = [tuple(r) for r in session.execute(BY_CODE, params)]
+            assert [tuple(r) for r in direct.rows(session, BY_CODE, params)] == expected
+        assert [tuple(r) for r in direct.rows(session, BY_CODE, {"code": "D-1"})] == [
+            (first, "D-1", "CNY")
+        ]
+        assert [tuple(r) for r in direct.rows(session, WITH_CONSTANTS, {"code": "D-2"})] == [
+            ("D-2", "x")
+        ]
+
+
+def test_postgresql_statements_go_to_the_driver_with_their_constants() -> None:
+    plain = direct.compiled(WITH_CONSTANTS, PG)
+    assert plain is not None
+    assert sorted(plain.constants.values()) == ["CNY", "USD", "x"]
+    assert plain.processors == {}
+    assert "%(code)s" in plain.sql
+    assert direct.compiled(WITH_CONSTANTS, PG) is plain  # compiled once
+
+
+def test_a_bind_processor_is_applied_and_a_result_processor_declines() -> None:
+    plain = direct.compiled(INSERT_RETURNING, PG)
+    assert plain is not None
+    assert set(plain.processors) == {"created_at"}  # UTCDateTime: any zone to UTC
+    shanghai = datetime(2026, 11, 1, 8, tzinfo=timezone(timedelta(hours=8)))
+    assert plain.processors["created_at"](shanghai) == datetime(2026, 11, 1, tzinfo=UTC)
+    # Reading the UTCDateTime column back needs its result processor: SQLAlchemy's path.
+    assert direct.compiled(select(Company.created_at), PG) is None
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(Company.id).where(Company.code.in_(bindparam("codes", expanding=True))),
+        select(Company.id).where(Company.code.in_(("A", "B"))),  # an expanding constant
+        INSERT,  # returns no rows
+    ],
+    ids=["expanding", "in-list", "no-rows"],
+)
+def test_what_the_driver_cannot_run_alone_goes_through_sqlalchemy(statement: Any) -> None:
+    assert direct.compiled(statement, PG) is None
+
+
+def test_sqlite_always_goes_through_sqlalchemy() -> None:
+    assert direct.compiled(BY_CODE, sqlite.dialect()) is None
+
+
+def test_an_insert_runs_in_the_sessions_transaction(db: Database) -> None:
+    """Rolled back with the session: the driver's statement was inside its transaction. A
+    broken variant that sends it on a connection of its own keeps the row: the count tells."""
+    created = datetime(2026, 11, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+    params = {"code": "D-9", "name": "九号", "created_at": created}
+    with db.write() as session:
+        ((_, code),) = direct.rows(session, INSERT_RETURNING, params)
+        assert code == "D-9"
+        session.rollback()
+    with db.read() as session:
+        assert session.scalar(select(Company.id).where(Company.code == "D-9")) is None
+    if db.dialect == "postgresql":  # the broken variant: another connection, autocommitted
+        with db.engine.connect() as other:
+            other.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            with db.write() as session:
+                plain = direct.compiled(INSERT_RETURNING, PG)
+                assert plain is not None
+                values = {
+                    **plain.constants,
+                    **params,
+                    "created_at": plain.processors["created_at"](created),
+                }
+                other.connection.driver_connection.execute(plain.sql, values)  # type: ignore[union-attr]
+                session.rollback()
+        with db.read() as session:
+            assert session.scalar(select(Company.id).where(Company.code == "D-9")) is not None
+    with db.write() as session:
+        ((new_id, _),) = direct.rows(session, INSERT_RETURNING, params | {"code": "D-10"})
+    with db.read() as session:
+        stored = session.scalars(select(Company).where(Company.code == "D-10")).one()
+    assert (stored.id, stored.name) == (new_id, "九号")
+    assert stored.created_at == datetime(2026, 11, 2, 1, tzinfo=UTC)  # the processor's UTC
