@@ -78,7 +78,8 @@ class CreditCheckPath:
             await self.app(scope, receive, send)
             return
         body, complete = await _read(receive)
-        answer = await self._answer(scope, headers, body) if complete else None
+        plain = complete and len(body) <= MAX_BODY
+        answer = await self._answer(scope, headers, body) if plain else None
         if answer is None:
             await self.app(scope, _replay(body, receive, complete=complete), send)
             return
