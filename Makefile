@@ -87,7 +87,7 @@ bench-credit: $(STAMP)
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
 	  $$SUDO apt-get install -y --no-install-recommends wrk >/dev/null \
 	  || { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends wrk >/dev/null; }; }
-	$(BIN)/python bench/credit_checks.py --workers 1 2 --rate 500
+	$(BIN)/python bench/credit_checks.py --workers 1 2 --rate 500 250
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

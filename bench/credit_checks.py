@@ -10,9 +10,9 @@
    checks/s and non-2xx answers (each must be 0; the first failure is printed).
    ``--client httpx``: the former generator, ``--clients`` Python threads each with a
    keep-alive httpx client sharing ``--requests`` checks, on the same cores as the server;
-   ``--client both`` runs wrk, then httpx. ``--rate 500`` adds a wrk run paced at 500 checks/s
-   offered (random think times per connection): the latency at that load, where the closed
-   loop's p50 is bound to be 50 clients / throughput (Little's law).
+   ``--client both`` runs wrk, then httpx. ``--rate 500 250`` adds wrk runs paced at 500 and
+   250 checks/s offered (random think times per connection): the latency at that load, where
+   the closed loop's p50 is bound to be 50 clients / throughput (Little's law).
 3. Over-commits, read from the database afterwards: customers whose open reservations exceed
    their limit (target: 0); checks and reservations (= approved) counted per run.
 
@@ -25,7 +25,7 @@ The database is dropped at the end. Targets (issue 6, 2 cores): p50 <= 5 ms, p99
 
     .venv/bin/python bench/credit_checks.py [--quick] [--customers 10000] [--clients 50]
         [--client wrk|httpx|both] [--duration 20] [--warmup 5] [--threads 2] [--workers 1 2]
-        [--requests 20000] [--rate 500] [--mode api|cpu] [--checks 3000]
+        [--requests 20000] [--rate 500 250] [--mode api|cpu] [--checks 3000]
 
 Prints its figures, never asserts.
 """
@@ -485,16 +485,16 @@ def load(args: argparse.Namespace, base: str, secret: str, client: str) -> Figur
     tag = secrets.token_hex(3)
     if client == "httpx":
         return hammer_httpx(base, secret, args.customers, args.requests, args.clients)
-    rate = args.rate if client == "paced" else 0
+    rate = int(client.removeprefix("paced:")) if client.startswith("paced:") else 0
     run = WrkRun(base, secret, args.customers, args.clients, args.threads, rate)
     return wrk_once(run, args.duration, f"{client[0].upper()}{tag}")
 
 
 def run_api(args: argparse.Namespace, url: str, secret: str) -> None:
     clients = ["wrk", "httpx"] if args.client == "both" else [args.client]
-    if args.rate:
-        clients.insert(clients.index("wrk") + 1 if "wrk" in clients else 0, "paced")
-    uses_wrk = bool({"wrk", "paced"} & set(clients))
+    at = clients.index("wrk") + 1 if "wrk" in clients else 0
+    clients[at:at] = [f"paced:{rate}" for rate in args.rate]
+    uses_wrk = "wrk" in clients or bool(args.rate)
     if uses_wrk and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk, or make sysdeps)")
     for workers in args.workers:
@@ -507,7 +507,8 @@ def run_api(args: argparse.Namespace, url: str, secret: str) -> None:
                 before = counts(url)
                 figures = load(args, base, secret, client)
                 after = counts(url)
-                how = f"wrk paced at {args.rate}/s offered" if client == "paced" else client
+                paced = client.startswith("paced:")
+                how = f"wrk paced at {client[6:]}/s offered" if paced else client
                 report_run(
                     f"credit checks through the API ({how}, PostgreSQL, {args.clients} "
                     f"clients, {workers} uvicorn worker{'s' if workers > 1 else ''}, "
@@ -541,7 +542,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="wrk: seconds before")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument(
-        "--rate", type=int, default=0, help="also a wrk run paced at this many checks/s"
+        "--rate",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also wrk runs paced at these many checks/s offered, e.g. 500 250",
     )
     parser.add_argument("--requests", type=int, default=20_000, help="httpx: checks sent")
     parser.add_argument(
