@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from creditguard.analytics import service as analytics
+from creditguard.analytics.snapshot import snapshot_for
 from creditguard.clock import FixedClock
 from creditguard.core.aging import Buckets, parse_buckets
 from creditguard.core.errors import DomainError
@@ -25,7 +26,7 @@ from creditguard.customers import service as customers
 from creditguard.customers.schemas import CustomerIn, CustomerUpdate
 from creditguard.db import Database
 from creditguard.ledger import service as ledger
-from creditguard.ledger.schemas import DisputeIn, ReversalIn, WriteOffIn
+from creditguard.ledger.schemas import DisputeIn, InvoiceIn, ReversalIn, WriteOffIn
 from creditguard.models import Application, Customer, Instalment, Invoice, Reversal
 from creditguard.rating import service as rating
 from creditguard.rating.schemas import OverrideIn
@@ -347,3 +348,59 @@ def test_a_customer_moved_is_grouped_anew_by_the_kept_snapshot(db: Database) -> 
         assert c1 is not None
         customers.update(session, actor, c1, CustomerUpdate(industry="textiles"), b.clock())
     assert by_industry() == [("textiles", before[0][1] + before[1][1])]
+
+
+def cells_in_one_step(items: pl.LazyFrame, by: str, people: pl.DataFrame) -> dict[Any, int]:
+    """(key, currency, bucket) -> open amount the plain way: every item joined with its
+    customer, then summed once (the invoice's salesperson first, else the customer's)."""
+    rows = items.collect().join(people, on="customer_id", how="left")
+    sums: dict[Any, int] = defaultdict(int)
+    for row in rows.iter_rows(named=True):
+        own = row["salesperson"] if by == "salesperson" else None  # the invoice's first
+        key = own or row["customer_salesperson" if by == "salesperson" else by]
+        sums[(key or "—", row["currency"], row["bucket"])] += row["open_minor"]
+    return dict(sums)
+
+
+@pytest.mark.parametrize("seed", [2, 6])
+def test_cells_summed_per_customer_first_are_those_summed_once(db: Database, seed: int) -> None:
+    """``aging_cells`` sums per customer (an integer key) before it joins the customers and
+    sums per key: cell for cell what summing every item once per key gives, for every
+    grouping; a broken variant that drops the invoice's own salesperson disagrees."""
+    actor = random_ledger(db, seed)
+    with db.write() as session:  # salespeople: the customers', and some invoices' own
+        for code, person in (("C1", "王"), ("C2", "李")):
+            customer_id = session.scalar(select(Customer.id).where(Customer.code == code))
+            assert customer_id is not None
+            update = CustomerUpdate(salesperson=person)
+            customers.update(session, actor, customer_id, update, b.clock())
+        own = [
+            InvoiceIn(
+                external_ref=f"S{n}",
+                customer_ref=f"C{1 + n % 3}",
+                issued_on=date(2026, 7, 1 + n),
+                currency="CNY",
+                amount=f"{100 + n}.00",
+                salesperson="赵",
+            )
+            for n in range(6)
+        ]
+        ledger.post_invoices(session, actor, own, b.clock())
+    with db.read() as session:
+        snap = snapshot_for(session, actor.company_id)
+    people = snap.customers()
+    for as_of in (date(2026, 3, 31), date(2026, 8, 20), date(2027, 2, 1)):
+        items = analytics.open_in(snap, as_of, lazy=True).with_columns(
+            bucket=analytics.bucket_expr(Buckets(), as_of)
+        )
+        for by in ("customer", "group", "industry", "region", "salesperson", "currency"):
+            found = analytics.aging_cells(items, by, people)
+            got = {(k, c, n): v for k, c, n, v in found.iter_rows()}
+            assert got == cells_in_one_step(items, by, people), (as_of, by)
+        keys = {k for k, _, _ in cells_in_one_step(items, "salesperson", people)}
+        assert "赵" in keys or as_of < date(2026, 8, 1), as_of
+    blind = items.with_columns(salesperson=pl.lit(None, pl.String))
+    broken = analytics.aging_cells(blind, "salesperson", people)
+    assert {(k, c, n): v for k, c, n, v in broken.iter_rows()} != cells_in_one_step(
+        items, "salesperson", people
+    )

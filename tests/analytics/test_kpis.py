@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from typing import Any
 
+import polars as pl
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from creditguard.analytics import kpis
-from creditguard.analytics.snapshot import snapshot_for
+from creditguard.analytics.service import dead_invoices, open_in
+from creditguard.analytics.snapshot import View, snapshot_for
 from creditguard.api.app import create_app
 from creditguard.cli.main import app as cli
 from creditguard.core import kpis as formula
@@ -134,3 +140,85 @@ def test_a_monthly_series_is_each_month_computed_alone(db: Database) -> None:
     assert [k.as_json() for k in series] == [k.as_json() for k in alone]
     assert all(later.opening_ar == earlier.ar for earlier, later in pairwise(series))
     assert len({k.ar for k in series}) > 6  # the ledger moves month by month
+
+
+def sums_by_open_items(snap: View, as_of: date, days: int) -> kpis.KpiSums:
+    """The KPI sums the slow way, as they were first computed: what was open on each of the
+    two dates read on its own (``open_in``), the sales picked out of the instalments apart."""
+    start = as_of - timedelta(days=days)
+    year = kpis.months_back(as_of, 12)
+    closing, opening = open_in(snap, as_of), open_in(snap, start)
+    dead = dead_invoices(snap.reversals, as_of)
+    sales = snap.items.filter(
+        pl.col("issued_on") > min(start, year[-1][0]),
+        pl.col("issued_on") <= as_of,
+        ~pl.col("invoice_id").is_in(sorted(dead)),
+    )
+    monthly: list[tuple[dict[str, int], int]] = []
+    for low, high in year:
+        inside = sales.filter(pl.col("issued_on") > low, pl.col("issued_on") <= high)
+        monthly.append((per_currency(inside, "amount_minor"), (high - low).days))
+    people = snap.customers().select("customer_id", "group")
+    groups = (
+        closing.join(people, on="customer_id", how="left")
+        .group_by(pl.col("group").alias("key"), "currency")
+        .agg(pl.col("open_minor").sum())
+    )
+    return kpis.KpiSums(
+        closing=per_currency(closing, "open_minor"),
+        current=per_currency(closing.filter(pl.col("due_on") >= as_of), "open_minor"),
+        opening=per_currency(opening, "open_minor"),
+        sales=per_currency(sales.filter(pl.col("issued_on") > start), "amount_minor"),
+        written_off=snap.written_off(start, as_of),
+        monthly=monthly,
+        groups=groups,
+    )
+
+
+def per_currency(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    sums: dict[str, int] = defaultdict(int)
+    for currency, minor in frame.select("currency", column).iter_rows():
+        sums[currency] += minor
+    return {c: v for c, v in sums.items() if v}
+
+
+def comparable(sums: kpis.KpiSums) -> tuple[Any, ...]:
+    groups = sums.groups.sort("key", "currency", nulls_last=True).rows()
+    return (
+        sums.closing,
+        sums.current,
+        sums.opening,
+        sums.sales,
+        sums.written_off,
+        sums.monthly,
+        groups,
+    )
+
+
+DATES = [(date(2026, 3, 31), 90), (date(2026, 8, 20), 30), (date(2026, 10, 2), 60)]
+DATES += [(date(2026, 12, 15), 90), (date(2027, 2, 1), 400)]  # 400: sales before the 12 months
+
+
+@pytest.mark.parametrize("seed", [1, 4])
+def test_the_narrow_sums_are_those_of_each_dates_open_items(db: Database, seed: int) -> None:
+    """``kpi_sums`` reads what was open on the date and on the period's eve narrow, sums the
+    sales per day before it sums them per month, and what was open per customer before it
+    sums it per group: the same sums as each date's open items read whole and summed once, on
+    a ledger with payments, write-offs, disputes and reversal chains (invoices reversed, and
+    put back, between the two dates). Broken variants (reversals ignored; money applied after
+    the eve taken as applied on it) disagree."""
+    actor = random_ledger(db, seed)
+    with db.read() as session:
+        snap = snapshot_for(session, actor.company_id)
+    for as_of, days in DATES:
+        expected = comparable(sums_by_open_items(snap, as_of, days))
+        assert expected[0], (as_of, days)  # something is open
+        assert comparable(kpis.kpi_sums(snap, as_of, days)) == expected, (as_of, days)
+    blind = replace(snap, reversals=[])
+    early = replace(snap, entries=snap.entries.filter(pl.col("applied_on") <= date(2026, 7, 1)))
+    for broken in (blind, early):
+        assert any(
+            comparable(kpis.kpi_sums(broken, as_of, days))
+            != comparable(sums_by_open_items(snap, as_of, days))
+            for as_of, days in DATES
+        )

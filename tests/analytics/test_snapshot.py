@@ -3,6 +3,7 @@ does, on disk as in memory, and no transaction committing out of id order is los
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -236,3 +237,29 @@ def test_a_writer_above_the_snapshots_xmax_is_waited_for(
         assert (late.items, len(held)) == (0, 1)
         return
     assert (late.items, late.reread, held, xid in snap.pending) == (1, True, ids, False)
+
+
+def test_the_instalments_are_kept_in_id_order_for_the_merge_joins(db: Database) -> None:
+    """What was open on a past date joins the instalments with the money applied after it by
+    merging on the instalment id, which holds only if both are in id order as flagged: the
+    snapshot keeps them so, sorting rows that arrive out of order. The broken variant — rows
+    out of order flagged as sorted — gives other amounts."""
+    actor = random_ledger(db, 7)
+    kept = Snapshot(actor.company_id, None)
+    kept.refresh(db.engine)
+    view = kept.view()
+    ids = view.items["instalment_id"]
+    assert ids.flags["SORTED_ASC"]
+    assert ids.to_list() == sorted(ids.to_list())
+    shuffled = view.items.sample(fraction=1.0, shuffle=True, seed=3)
+    assert not shuffled["instalment_id"].is_sorted()
+    assert snapshots.in_id_order(shuffled).equals(view.items)
+
+    def open_on(items: pl.DataFrame) -> list[tuple[int, int]]:
+        frame = replace(view, items=items).open_on(date(2026, 6, 30))
+        return sorted(frame.group_by("invoice_id").agg(pl.col("open_minor").sum()).rows())
+
+    expected = open_on(view.items.sort("instalment_id"))  # sorted, the flag set by the sort
+    assert open_on(snapshots.in_id_order(shuffled)) == expected
+    lying = shuffled.with_columns(pl.col("instalment_id").set_sorted())
+    assert open_on(lying) != expected

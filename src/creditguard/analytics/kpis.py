@@ -108,50 +108,61 @@ def kpis(session: Session, actor: Actor, as_of: date, *, days: int = 90) -> Kpis
     return kpis_of(session, actor, as_of, days, kpi_sums(snap, as_of, days))
 
 
-def kpi_sums(
-    snap: View, as_of: date, days: int, *, opened: dict[date, pl.DataFrame] | None = None
-) -> KpiSums:
-    """The sums behind the KPIs of the ``days`` days ending on ``as_of``, from a snapshot.
-    ``opened`` keeps what was open on each date already read (a monthly series reads each
-    month end once: the close of one month is the opening of the next)."""
+def kpi_sums(snap: View, as_of: date, days: int) -> KpiSums:
+    """The sums behind the KPIs of the ``days`` days ending on ``as_of``, from a snapshot:
+    what was open on the date and on the period's eve (read narrow: the columns the sums
+    need), the sales of the period and of the 12 months back summed per day first (a few
+    hundred days, not millions of instalments, then go into months), and what was open per
+    group joined with the customers in customer order (merged, not hashed)."""
     start = as_of - timedelta(days=days)
-    opened = {} if opened is None else opened
-    for day in (as_of, start):
-        if day not in opened:
-            opened[day] = open_in(snap, day)
-    closing, opening = opened[as_of], opened[start]
     year = months_back(as_of, 12)
-    # Sales are sums of instalments (an invoice's instalments add up to it): no per-invoice
-    # grouping needed, only the invoices reversed on the date taken out.
-    sales = snap.items.filter(
-        pl.col("issued_on") > min(start, year[-1][0]), pl.col("issued_on") <= as_of
-    ).select("invoice_id", "issued_on", "currency", "amount_minor")
-    dead = dead_invoices(snap.reversals, as_of)
-    if dead:
-        sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
-    month: pl.Expr = pl.lit(None, dtype=pl.Int64)
-    for index, (low, high) in enumerate(year):
-        inside = (pl.col("issued_on") > low) & (pl.col("issued_on") <= high)
-        month = pl.when(inside).then(pl.lit(index, dtype=pl.Int64)).otherwise(month)
-    per_month: dict[int, dict[str, int]] = defaultdict(dict)
-    monthly = sales.group_by(month.alias("month"), "currency").agg(pl.col("amount_minor").sum())
-    for index, currency, minor in monthly.drop_nulls("month").iter_rows():
-        if minor:
-            per_month[index][currency] = minor
-    people = snap.customers().select("customer_id", "group")
-    by_group = (
-        closing.join(people, on="customer_id", how="left")
-        .group_by(pl.col("group").alias("key"), "currency")
-        .agg(pl.col("open_minor").sum())
+    narrow = open_in(snap, as_of, lazy=True).select(
+        "customer_id", "currency", "due_on", "open_minor"
     )
+    closing = narrow.collect()
+    opening = open_in(snap, start, lazy=True).group_by("currency").agg(pl.col("open_minor").sum())
+    daily = _daily_sales(snap, as_of, min(start, year[-1][0]))
+    per_month: dict[int, dict[str, int]] = defaultdict(dict)
+    for index, (low, high) in enumerate(year):
+        inside = daily.filter(pl.col("issued_on") > low, pl.col("issued_on") <= high)
+        per_month[index] = _sums(inside, "amount_minor")
     return KpiSums(
         closing=_sums(closing),
         current=_sums(closing.filter(pl.col("due_on") >= as_of)),
-        opening=_sums(opening),
-        sales=_sums(sales.filter(pl.col("issued_on") > start), "amount_minor"),
+        opening=_sums(opening.collect()),
+        sales=_sums(daily.filter(pl.col("issued_on") > start), "amount_minor"),
         written_off=snap.written_off(start, as_of),
         monthly=[(per_month[index], (high - low).days) for index, (low, high) in enumerate(year)],
-        groups=by_group,
+        groups=_groups(closing, snap.customers()),
+    )
+
+
+def _daily_sales(snap: View, as_of: date, after: date) -> pl.DataFrame:
+    """(issued_on, currency, amount_minor): what was invoiced each day after ``after`` up to
+    ``as_of``, of the invoices still live on ``as_of``. Sales are sums of instalments (an
+    invoice's instalments add up to it): no per-invoice grouping needed, only the invoices
+    reversed on the date taken out."""
+    sales = snap.items.lazy().filter(pl.col("issued_on") > after, pl.col("issued_on") <= as_of)
+    dead = dead_invoices(snap.reversals, as_of)
+    if dead:
+        sales = sales.filter(~pl.col("invoice_id").is_in(sorted(dead)))
+    return sales.group_by("issued_on", "currency").agg(pl.col("amount_minor").sum()).collect()
+
+
+def _groups(closing: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """(key: the group, currency, open_minor) of what was open on the date. Both sides are put
+    in customer order, so that Polars joins them by merging, not by hashing a million
+    customers (the customers come so from ``snapshot.customers_of``). A group with nothing
+    open on the date is absent."""
+    names = people.select("customer_id", "group")
+    if not names["customer_id"].flags["SORTED_ASC"]:
+        names = names.sort("customer_id").with_columns(pl.col("customer_id").set_sorted())
+    rows = closing.select("customer_id", "currency", "open_minor").sort("customer_id")
+    rows = rows.with_columns(pl.col("customer_id").set_sorted())
+    return (
+        rows.join(names, on="customer_id", how="left")
+        .group_by(pl.col("group").alias("key"), "currency")
+        .agg(pl.col("open_minor").sum())
     )
 
 
@@ -250,13 +261,7 @@ def kpi_series(session: Session, actor: Actor, last: date, months: int = 12) -> 
     ``last`` (the last one may be the month to date), from one refresh of the snapshot."""
     ends = month_ends(last, months)
     snap = snapshot_for(session, actor.company_id)
-    opened: dict[date, pl.DataFrame] = {}
-    series = []
-    for end, days in ends:
-        sums = kpi_sums(snap, end, days, opened=opened)
-        opened.pop(end - timedelta(days=days))  # no later month opens on it
-        series.append(kpis_of(session, actor, end, days, sums))
-    return series
+    return [kpis_of(session, actor, end, days, kpi_sums(snap, end, days)) for end, days in ends]
 
 
 def month_ends(last: date, months: int) -> list[tuple[date, int]]:

@@ -291,6 +291,10 @@ def people_after(session: Session, company_id: int, revision: int) -> pl.DataFra
 
 
 def people_stmt(company_id: int, revision: int = 0) -> Select[*tuple[Any, ...]]:
+    """Customers of revisions above ``revision``, found by the revision index: a refresh asks
+    for the few changed since the last one. The company is compared as ``company_id + 0``, which
+    no index serves, because SQLite, planning without statistics, would otherwise walk every
+    customer of the company by the company index (0.5 s a refresh at 1M customers)."""
     return select(
         Customer.id.label("customer_id"),
         Customer.code.label("customer"),
@@ -300,7 +304,7 @@ def people_stmt(company_id: int, revision: int = 0) -> Select[*tuple[Any, ...]]:
         Customer.region,
         Customer.salesperson.label("customer_salesperson"),
         Customer.revision,
-    ).where(Customer.company_id == company_id, Customer.revision > revision)
+    ).where((Customer.company_id + 0) == company_id, Customer.revision > revision)
 
 
 def all_disputes(session: Session, company_id: int) -> pl.DataFrame:
