@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import bindparam, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -113,19 +114,18 @@ def test_an_insert_runs_in_the_sessions_transaction(db: Database) -> None:
         session.rollback()
     with db.read() as session:
         assert session.scalar(select(Company.id).where(Company.code == "D-9")) is None
-    if db.dialect == "postgresql":  # the broken variant: another connection, autocommitted
-        with db.engine.connect() as other:
-            other.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
-            with db.write() as session:
-                plain = direct.compiled(INSERT_RETURNING, PG)
-                assert plain is not None
-                values = {
-                    **plain.constants,
-                    **params,
-                    "created_at": plain.processors["created_at"](created),
-                }
-                other.connection.driver_connection.execute(plain.sql, values)  # type: ignore[union-attr]
-                session.rollback()
+    if db.dialect == "postgresql":  # the broken variant: a connection of its own, autocommit
+        dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(dsn, autocommit=True) as other, db.write() as session:
+            plain = direct.compiled(INSERT_RETURNING, PG)
+            assert plain is not None
+            values = {
+                **plain.constants,
+                **params,
+                "created_at": plain.processors["created_at"](created),
+            }
+            other.execute(plain.sql, values)
+            session.rollback()
         with db.read() as session:
             assert session.scalar(select(Company.id).where(Company.code == "D-9")) is not None
     with db.write() as session:
