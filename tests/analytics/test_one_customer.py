@@ -452,3 +452,39 @@ def test_both_statements_go_straight_to_the_driver_on_postgresql() -> None:
         one.items_statement(),
     ):
         assert direct.compiled(statement, dialect) is not None
+
+
+def test_an_empty_attribute_is_the_same_row_alone_and_in_the_portfolio(db: Database) -> None:
+    """An empty industry or salesperson is a value (its own row ""), a missing one is "—",
+    alone as in the portfolio (before: alone, "" became "—")."""
+    actor = b.company(db)
+    with db.write() as session:
+        for code, industry, salesperson in (("E1", "", ""), ("E2", None, None), ("E3", "x", "")):
+            data = CustomerIn(
+                code=code,
+                name=f"{code} 有限公司",
+                payment_terms="net 30",
+                currency="CNY",
+                industry=industry,
+                salesperson=salesperson,
+            )
+            customers.create(session, actor, data, b.clock())
+    for n, code in enumerate(("E1", "E2", "E3")):
+        b.invoice(db, actor, ref=f"I-{code}", customer=code, amount=f"{n + 1}0.00",
+                  issued_on=date(2026, 10, 1))  # fmt: skip
+    ids = codes_to_ids(db)
+    as_of = date(2026, 11, 22)
+    for by in ("industry", "salesperson", "region"):
+        with db.read() as session:
+            whole = analytics.aging(session, actor, as_of, by=by, buckets=Buckets()).as_json()
+            alone = [
+                row["key"]
+                for code in ("E1", "E2", "E3")
+                for row in analytics.aging(
+                    session, actor, as_of, by=by, buckets=Buckets(), customer_id=ids[code]
+                ).as_json()["rows"]
+            ]
+        expected = {"industry": ["", "—", "x"], "salesperson": ["", "—", ""],
+                    "region": ["—", "—", "—"]}[by]  # fmt: skip
+        assert alone == expected, by
+        assert sorted(set(alone)) == [row["key"] for row in whole["rows"]], by

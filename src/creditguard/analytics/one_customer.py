@@ -205,14 +205,15 @@ def sums(ledger: Ledger, dead: set[int], as_of: date, grouping: tuple[str, Bucke
 
 def _key(person: Mapping[str, Any], by: str, salesperson: str | None, currency: str) -> str:
     """The row an item goes to: the customer's ``by``; by salesperson the invoice's own, else
-    the customer's; by currency the item's; "—" when there is none."""
+    the customer's; by currency the item's; "—" when there is none. As the portfolio's columns
+    (coalesce, fill_null): an empty string is a value, not none."""
     if by == "currency":
         found: str | None = currency
     elif by == "salesperson":
-        found = salesperson or person["customer_salesperson"]
+        found = salesperson if salesperson is not None else person["customer_salesperson"]
     else:
         found = person[by]
-    return found or "—"
+    return "—" if found is None else found
 
 
 def rows(
