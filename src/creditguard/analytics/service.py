@@ -9,6 +9,7 @@ as-of date (half up), so every row adds up to its total and the rows to the tota
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,36 +100,61 @@ class AgingReport:
         :meth:`Money.decimal_string`, the rule :meth:`text_rows` writes column-wise: the same
         text, without Polars' fixed cost per operation (milliseconds for a handful of rows)."""
         labels = self.buckets.labels()
-
-        def cells(row: AgingRow, currency: str) -> dict[str, str]:
-            amounts = dict(zip(labels, row.buckets, strict=True))
-            shown = {k: Money(v, currency).decimal_string() for k, v in amounts.items()}
-            return shown | {"total": Money(row.total, currency).decimal_string()}
-
-        def line(row: AgingRow) -> dict[str, str]:
-            disputed = Money(row.disputed, self.currency).decimal_string()
-            return cells(row, self.currency) | {"disputed": disputed}
-
         if self.table.height < FEW_ROWS:
             rows = self.rows
             totals = _total_of(rows, len(labels))
-            listed = [{"key": row.key} | line(row) for row in rows]
+            listed = [{"key": row.key} | self._line(row, labels) for row in rows]
         else:
             totals = self.totals()
             listed = self.text_rows(labels).to_dicts()
-        return {
+        head, tail = self._envelope(labels, totals)
+        return head | {"rows": listed} | tail
+
+    def json_body(self) -> bytes:
+        """:meth:`as_json` as the API sends it — the very bytes Starlette's ``JSONResponse``
+        writes (compact, UTF-8) — with the rows of a large report written by Polars straight
+        from :meth:`text_rows`: a million rows are never made into a million dictionaries for
+        ``json.dumps`` to walk again (about three times quicker)."""
+        if self.table.height < FEW_ROWS:
+            return _compact(self.as_json())
+        labels = self.buckets.labels()
+        head, tail = self._envelope(labels, self.totals())
+        rows = self.text_rows(labels).write_json().encode("utf-8")
+        return b"".join((_compact(head)[:-1], b',"rows":', rows, b",", _compact(tail)[1:]))
+
+    def _line(self, row: AgingRow, labels: tuple[str, ...]) -> dict[str, str]:
+        disputed = Money(row.disputed, self.currency).decimal_string()
+        return _cells(row, self.currency, labels) | {"disputed": disputed}
+
+    def _envelope(
+        self, labels: tuple[str, ...], totals: AgingRow
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What :meth:`as_json` has before its rows, and after them."""
+        head = {
             "as_of": self.as_of.isoformat(),
             "currency": self.currency,
             "basis": self.buckets.basis,
             "by": self.by,
             "buckets": list(labels),
-            "totals": line(totals),
-            "rows": listed,
-            "original_currency": {
-                currency: cells(AgingRow(currency, amounts, 0), currency)
-                for currency, amounts in sorted(self.original.items())
-            },
+            "totals": self._line(totals, labels),
         }
+        original = {
+            currency: _cells(AgingRow(currency, amounts, 0), currency, labels)
+            for currency, amounts in sorted(self.original.items())
+        }
+        return head, {"original_currency": original}
+
+
+def _cells(row: AgingRow, currency: str, labels: tuple[str, ...]) -> dict[str, str]:
+    amounts = dict(zip(labels, row.buckets, strict=True))
+    shown = {k: Money(v, currency).decimal_string() for k, v in amounts.items()}
+    return shown | {"total": Money(row.total, currency).decimal_string()}
+
+
+def _compact(content: Any) -> bytes:
+    """JSON as Starlette's ``JSONResponse`` renders it."""
+    text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
 
 
 def _total_of(rows: list[AgingRow], width: int) -> AgingRow:

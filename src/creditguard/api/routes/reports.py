@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from creditguard.analytics import behaviour, exports
@@ -71,7 +71,7 @@ def aging(
             session, ctx.actor, as_of, by=by, buckets=edges, customer_id=customer_id
         )
     if fmt == "json":
-        return JSONResponse(report.as_json())
+        return Response(report.json_body(), media_type="application/json")
     name = f"aging-{report.as_of.isoformat()}.{fmt}"
     return Response(
         exports.aging_file(report, fmt, locale_of(request)),
