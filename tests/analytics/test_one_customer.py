@@ -14,11 +14,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import BigInteger, Date, Select, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -42,7 +42,7 @@ from creditguard.ledger.schemas import (
     ReversalIn,
     WriteOffIn,
 )
-from creditguard.models import Customer, Dispute, Invoice
+from creditguard.models import Application, Customer, Dispute, Instalment, Invoice
 from creditguard.rating import service as rating
 from creditguard.rating.schemas import OverrideIn
 from tests import builders as b
@@ -215,12 +215,93 @@ def codes_to_ids(db: Database) -> dict[str, int]:
 
 # --- the implementation replaced: its sums (Polars frames), report_of and Polars text ---
 
+# Its queries (formerly in analytics.repository).
+
+
+def _one_customer_open() -> Select[*tuple[Any, ...]]:
+    """:func:`open_items` of one customer, built once with parameters so that each request
+    only binds them (the compiled form is cached): company, customer, as_of."""
+    company = bindparam("company", type_=BigInteger)
+    customer = bindparam("customer", type_=BigInteger)
+    as_of = bindparam("as_of", type_=Date)
+    own = select(Invoice.id).where(Invoice.company_id == company, Invoice.customer_id == customer)
+    applied = (
+        select(Application.instalment_id, func.sum(Application.amount_minor).label("applied"))
+        .where(
+            Application.company_id == company,
+            Application.invoice_id.in_(own),
+            Application.applied_on <= as_of,
+        )
+        .group_by(Application.instalment_id)
+        .subquery()
+    )
+    open_minor = Instalment.amount_minor - func.coalesce(applied.c.applied, 0)
+    return (
+        select(
+            Instalment.invoice_id,
+            Instalment.due_on,
+            Invoice.issued_on,
+            Instalment.currency,
+            open_minor,
+            Invoice.salesperson,
+        )
+        .join(Invoice, Invoice.id == Instalment.invoice_id)
+        .outerjoin(applied, applied.c.instalment_id == Instalment.id)
+        .where(
+            Instalment.company_id == company,
+            Instalment.customer_id == customer,
+            Invoice.issued_on <= as_of,
+            open_minor != 0,
+        )
+    )
+
+
+_ONE_OPEN: Final = _one_customer_open()
+_ONE_DISPUTED: Final = (
+    select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
+    .where(
+        Dispute.company_id == bindparam("company"),
+        Dispute.customer_id == bindparam("customer"),
+        Dispute.opened_on <= bindparam("as_of", type_=Date),
+        or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > bindparam("as_of", type_=Date)),
+    )
+    .group_by(Dispute.invoice_id)
+)
+
+
+def customer_open_items(
+    session: Session, company_id: int, as_of: date, customer_id: int
+) -> list[tuple[Any, ...]]:
+    """One customer's :func:`open_items` as plain rows (invoice_id, due_on, issued_on,
+    currency, open_minor, salesperson), read by index: a handful of rows, no frame."""
+    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
+    return [tuple(row) for row in session.execute(_ONE_OPEN, binds)]
+
+
+def customer_disputed(
+    session: Session, company_id: int, as_of: date, customer_id: int
+) -> dict[int, int]:
+    """One customer's :func:`disputed`: invoice id -> amount in dispute on ``as_of``."""
+    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
+    return {r[0]: int(r[1]) for r in session.execute(_ONE_DISPUTED, binds)}
+
+
+def customer_attributes(session: Session, company_id: int, customer_id: int) -> dict[str, Any]:
+    """One customer's :func:`customers` row as a dict (empty when there is no such customer)."""
+    row = session.execute(_ONE_PERSON, {"company": company_id, "customer": customer_id}).first()
+    return {} if row is None else dict(zip(repo.CUSTOMERS, row, strict=True))
+
+
+_ONE_PERSON: Final = repo._people().where(
+    Customer.company_id == bindparam("company"), Customer.id == bindparam("customer")
+)
+
 
 def old_one_customer(
     session: Session, company_id: int, as_of: date, customer_id: int, grouping: tuple[str, Buckets]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     by, buckets = grouping
-    person = repo.customer_attributes(session, company_id, customer_id)
+    person = customer_attributes(session, company_id, customer_id)
     if not person:
         raise not_found("customer", customer_id, "customer_id")
     if by == "grade":
@@ -236,7 +317,7 @@ def old_one_customer(
         currency,
         open_minor,
         salesperson,
-    ) in repo.customer_open_items(session, company_id, as_of, customer_id):
+    ) in customer_open_items(session, company_id, as_of, customer_id):
         if invoice_id in dead:
             continue
         fields = person | {
@@ -248,9 +329,7 @@ def old_one_customer(
         before = invoices.get(invoice_id, (key, currency, 0))[2]
         invoices[invoice_id] = (key, currency, before + open_minor)
     held: dict[tuple[str, str], int] = defaultdict(int)
-    for invoice_id, disputed in repo.customer_disputed(
-        session, company_id, as_of, customer_id
-    ).items():
+    for invoice_id, disputed in customer_disputed(session, company_id, as_of, customer_id).items():
         if invoice_id in invoices:
             key, currency, open_minor = invoices[invoice_id]
             held[(key, currency)] += min(open_minor, disputed)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Final
+from typing import Any
 
 import polars as pl
-from sqlalchemy import BigInteger, Date, Select, bindparam, func, or_, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from creditguard.db.bulk import read_frame
@@ -20,80 +20,6 @@ from creditguard.models import (
     Invoice,
     Reversal,
 )
-
-
-def _one_customer_open() -> Select[*tuple[Any, ...]]:
-    """:func:`open_items` of one customer, built once with parameters so that each request
-    only binds them (the compiled form is cached): company, customer, as_of."""
-    company = bindparam("company", type_=BigInteger)
-    customer = bindparam("customer", type_=BigInteger)
-    as_of = bindparam("as_of", type_=Date)
-    own = select(Invoice.id).where(Invoice.company_id == company, Invoice.customer_id == customer)
-    applied = (
-        select(Application.instalment_id, func.sum(Application.amount_minor).label("applied"))
-        .where(
-            Application.company_id == company,
-            Application.invoice_id.in_(own),
-            Application.applied_on <= as_of,
-        )
-        .group_by(Application.instalment_id)
-        .subquery()
-    )
-    open_minor = Instalment.amount_minor - func.coalesce(applied.c.applied, 0)
-    return (
-        select(
-            Instalment.invoice_id,
-            Instalment.due_on,
-            Invoice.issued_on,
-            Instalment.currency,
-            open_minor,
-            Invoice.salesperson,
-        )
-        .join(Invoice, Invoice.id == Instalment.invoice_id)
-        .outerjoin(applied, applied.c.instalment_id == Instalment.id)
-        .where(
-            Instalment.company_id == company,
-            Instalment.customer_id == customer,
-            Invoice.issued_on <= as_of,
-            open_minor != 0,
-        )
-    )
-
-
-_ONE_OPEN: Final = _one_customer_open()
-_ONE_DISPUTED: Final = (
-    select(Dispute.invoice_id, func.sum(Dispute.amount_minor))
-    .where(
-        Dispute.company_id == bindparam("company"),
-        Dispute.customer_id == bindparam("customer"),
-        Dispute.opened_on <= bindparam("as_of", type_=Date),
-        or_(Dispute.resolved_on.is_(None), Dispute.resolved_on > bindparam("as_of", type_=Date)),
-    )
-    .group_by(Dispute.invoice_id)
-)
-
-
-def customer_open_items(
-    session: Session, company_id: int, as_of: date, customer_id: int
-) -> list[tuple[Any, ...]]:
-    """One customer's :func:`open_items` as plain rows (invoice_id, due_on, issued_on,
-    currency, open_minor, salesperson), read by index: a handful of rows, no frame."""
-    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
-    return [tuple(row) for row in session.execute(_ONE_OPEN, binds)]
-
-
-def customer_disputed(
-    session: Session, company_id: int, as_of: date, customer_id: int
-) -> dict[int, int]:
-    """One customer's :func:`disputed`: invoice id -> amount in dispute on ``as_of``."""
-    binds = {"company": company_id, "customer": customer_id, "as_of": as_of}
-    return {r[0]: int(r[1]) for r in session.execute(_ONE_DISPUTED, binds)}
-
-
-def customer_attributes(session: Session, company_id: int, customer_id: int) -> dict[str, Any]:
-    """One customer's :func:`customers` row as a dict (empty when there is no such customer)."""
-    row = session.execute(_ONE_PERSON, {"company": company_id, "customer": customer_id}).first()
-    return {} if row is None else dict(zip(CUSTOMERS, row, strict=True))
 
 
 def reversals(
@@ -131,11 +57,6 @@ CUSTOMERS = {
     "region": pl.String,
     "customer_salesperson": pl.String,
 }
-
-
-_ONE_PERSON: Final = _people().where(
-    Customer.company_id == bindparam("company"), Customer.id == bindparam("customer")
-)
 
 
 def grades_on(
