@@ -8,6 +8,9 @@
    about 3 months back, each with its instalment, payment and application; sales change by
    -20 % .. +60 % between the two, and 30 % of the recent invoices are paid 20-60 days late.
    The rest have a limit and a grade but no ledger: the review still reads and judges them.
+   A share (``--alert-share``, default 1 %) has an open risk alert recorded the day before the
+   review, after its limit last changed: critical 10 %, high 30 %, medium 40 %, low 20 %
+   (critical cuts to zero, high by half, medium and low block increases).
 2. ``run_review`` as of 2026-11-22: a dry run with a cold portfolio snapshot (read from the
    database), a dry run with it warm, then the review applying its changes — limit updates,
    requests, audit entries — **committed**, on a copy of the database file so the database
@@ -18,7 +21,7 @@
    chain is verified and every limit and request row digested (the same digest: the same rows).
 
     .venv/bin/python bench/limit_review.py [--customers 1000000] [--keep PATH]
-        [--ledger-share 0.2]
+        [--ledger-share 0.2] [--alert-share 0.01]
 
 Prints its figures, never asserts.
 """
@@ -59,13 +62,20 @@ from creditguard.models import (
     Invoice,
     LimitRequest,
     Payment,
+    RiskAlert,
 )
 from creditguard.rating.service.policies import policy_row
 from creditguard.reference.service import seed_ecb_rates
 
 AS_OF = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 18, 0, tzinfo=UTC)
+LIMIT_AT = datetime(2026, 1, 15, 2, 0, tzinfo=UTC)  # the limits were decided in January
 CHUNK = 50_000
+# (kind, severity, share in percent) of the alerts
+ALERTS = (("bankruptcy_filing", "critical", 4), ("enforcement", "critical", 6),
+          ("litigation", "high", 20), ("tax_violation", "high", 10),
+          ("equity_change", "medium", 25), ("administrative_penalty", "medium", 15),
+          ("other", "low", 20))  # fmt: skip
 GRADES = (("A", 25, 1_000_000, 5_000_000), ("B", 35, 500_000, 2_000_000),
           ("C", 30, 100_000, 500_000), ("D", 10, 0, 50_000))  # fmt: skip
 
@@ -111,7 +121,21 @@ def _ledger_rows(i: int, customer_id: int, company: int, rng: random.Random) -> 
     return rows
 
 
-def build(url: str, count: int, share: float) -> None:
+def _alert_row(customer_id: int, company: int, rng: random.Random) -> dict[str, Any]:
+    roll, picked = rng.randrange(100), ALERTS[-1]
+    for row in ALERTS:
+        if roll < row[2]:
+            picked = row
+            break
+        roll -= row[2]
+    kind, severity, _ = picked
+    return {"company_id": company, "customer_id": customer_id, "kind": kind,
+            "severity": severity, "observed_on": AS_OF - timedelta(days=rng.randint(1, 60)),
+            "recorded_on": AS_OF - timedelta(days=1), "source": "bench", "status": "open",
+            "created_at": NOW - timedelta(days=1), "created_by": "bench"}  # fmt: skip
+
+
+def build(url: str, count: int, share: float, alert_share: float) -> None:
     db = Database(url)
     upgrade(db.engine)
     clock = FixedClock(NOW)
@@ -123,7 +147,7 @@ def build(url: str, count: int, share: float) -> None:
         ).id
         scorecard = policy_row(session, Actor(company, "user:bench", "admin"), clock)
     for part in _chunks(count):
-        people, ratings, limits = [], [], []
+        people, ratings, limits, alerts = [], [], [], []
         ledger: dict[str, list[dict[str, Any]]] = {"inv": [], "ins": [], "pay": [], "app": []}
         for i in part:
             grade, limit = _grade(rng)
@@ -140,16 +164,19 @@ def build(url: str, count: int, share: float) -> None:
                             "rated_by": "bench"})  # fmt: skip
             limits.append({"company_id": company, "customer_id": i + 1, "scope": "customer",
                            "currency": "CNY", "amount_minor": limit, "source": "manual",
-                           "revision": 1, "changed_on": date(2026, 1, 15), "updated_at": NOW,
-                           "updated_by": "bench"})  # fmt: skip
+                           "revision": 1, "changed_on": date(2026, 1, 15),
+                           "updated_at": LIMIT_AT, "updated_by": "bench"})  # fmt: skip
             if rng.random() < share:
                 for key, rows in _ledger_rows(i, i + 1, company, rng).items():
                     ledger[key] += rows
+            if rng.random() < alert_share:
+                alerts.append(_alert_row(i + 1, company, rng))
         with db.write() as session:
             for model, rows in ((Customer, people), (CreditRating, ratings),
                                 (CreditLimit, limits), (Invoice, ledger["inv"]),
                                 (Instalment, ledger["ins"]), (Payment, ledger["pay"]),
-                                (Application, ledger["app"])):  # fmt: skip
+                                (Application, ledger["app"]),
+                                (RiskAlert, alerts)):  # fmt: skip
                 if rows:
                     session.execute(insert(model), rows)
         print(f"  built {part.stop:,} customers", flush=True)
@@ -166,6 +193,7 @@ def _describe(db: Database) -> str:
                 ("ratings", CreditRating),
                 ("invoices", Invoice),
                 ("payments", Payment),
+                ("open alerts", RiskAlert),
             )
         }
     return ", ".join(f"{n} {c:,}" for n, c in counts.items())
@@ -256,13 +284,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="SQLite file to build once and reuse")
     parser.add_argument("--ledger-share", type=float, default=0.2)
+    parser.add_argument("--alert-share", type=float, default=0.01)
     args = parser.parse_args()
     path = args.keep or Path(tempfile.mkdtemp(prefix="cg-review-")) / "review.db"
     url = f"sqlite:///{path}"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (1 min)")
     if not path.exists():
         started = time.perf_counter()
-        build(url, args.customers, args.ledger_share)
+        build(url, args.customers, args.ledger_share, args.alert_share)
         print(f"built {path} in {time.perf_counter() - started:.1f} s")
     else:
         print(f"reusing {path}")

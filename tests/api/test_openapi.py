@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
+from creditguard.alerts import schemas as alerts
 from creditguard.analytics import schemas as analytics
 from creditguard.api import problems
 from creditguard.api.app import create_app
@@ -36,6 +37,7 @@ MODULES = (
     registry_schemas,
     credit,
     limits,
+    alerts,
     problems,
 )
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}

@@ -25,6 +25,8 @@ def holders(operation: str) -> set[str]:
         ("limits:request", {"admin", "credit_manager", "sales"}),
         ("limits:approve", {"admin", "credit_manager", "approver"}),
         ("audit:read", {"admin", "credit_manager", "approver"}),
+        ("alerts:write", {"admin", "credit_manager", "erp_client"}),
+        ("alerts:read", {"admin", "credit_manager", "erp_client", "collector", "approver"}),
     ],
 )
 def test_each_credit_operation_is_granted_to_exactly_these_roles(

@@ -28,7 +28,7 @@ def test_every_tenant_table_carries_company_id(database: Database) -> None:
         for t in tables
         if "company_id" not in {c["name"] for c in inspect(database.engine).get_columns(t)}
     )
-    assert (len(tables), missing) == (33, [])
+    assert (len(tables), missing) == (34, [])
 
 
 def test_the_audit_log_refuses_updates_and_deletes(db: Database) -> None:

@@ -7,13 +7,25 @@ approval; CUT (grade A, paid 45 days late) is cut by 25 %; SAME (grade A, no sal
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
+from creditguard.alerts import service as alerts
+from creditguard.alerts.schemas import AlertIn, CloseIn
 from creditguard.audit.service import verify
+from creditguard.clock import Clock, FixedClock
+from creditguard.core import review as core_review
 from creditguard.core.permissions import Actor
+from creditguard.customers import service as customers
 from creditguard.db import Database
 from creditguard.limits import service
 from creditguard.limits.schemas import DecisionIn
+from creditguard.limits.service import SYSTEM
+from creditguard.models import AuditEntry
 from tests import builders as b
 from tests.limits.ledger import AS_OF
 from tests.limits.ledger import ledger as _ledger
@@ -69,3 +81,102 @@ def test_the_review_raises_cuts_and_asks_once(db: Database) -> None:
         decided = service.approve(session, cfo, asked[0].id, DecisionIn(note="ok"), b.clock())
     assert (decided.status, decided.decided_by) == ("applied", "user:9")
     assert _limits(db)["ASK"] == ("2000000.00", 2, "request")
+
+
+# --- risk alerts as an input of the review ---
+
+NIGHT = b.NOW + timedelta(hours=12)  # the review runs after the day's alerts were recorded
+
+
+def _alert(db: Database, owner: Actor, code: str, kind: str, *, clock: Clock | None = None,
+           observed_on: date = date(2026, 11, 20)) -> None:  # fmt: skip
+    with db.write() as session:
+        customer = customers.get_by_code(session, owner, code)
+        data = AlertIn(kind=kind, observed_on=observed_on, source="qichacha")
+        alerts.record(session, owner, customer.id, data, clock or b.clock())
+
+
+def _night(db: Database, owner: Actor, as_of: date, at: datetime) -> dict[str, Any]:
+    with db.write() as session:
+        return service.run_review(session, owner, as_of, FixedClock(at)).model_dump(mode="json")
+
+
+def _lines(db: Database, owner: Actor, code: str) -> list[list[str]]:
+    """The explanation codes of every review change of ``code``'s limit, oldest first."""
+    with db.read() as session:
+        customer = customers.get_by_code(session, owner, code)
+        bodies = session.scalars(
+            select(AuditEntry.body)
+            .where(AuditEntry.subject == f"customer:{customer.id}", AuditEntry.actor == SYSTEM)
+            .order_by(AuditEntry.seq)
+        )
+        return [[line["code"] for line in json.loads(body)["explanation"]] for body in bodies]
+
+
+def test_alerts_cut_block_increases_and_do_not_compound(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = _ledger(db)
+    _alert(db, owner, "SAME", "bankruptcy_filing")  # critical
+    _alert(db, owner, "CUT", "litigation")  # high: -50 % beats the late payments' -25 %
+    _alert(db, owner, "UP", "equity_change")  # medium: no cut, no increase while open
+    first = _night(db, owner, AS_OF, NIGHT)
+    assert (first["cut"], first["increased"], first["sent_for_approval"]) == (2, 0, 1)
+    assert _limits(db) == {
+        "ASK": ("1000000.00", 1, "request"),
+        "CUT": ("500000.00", 2, "review"),
+        "SAME": ("0.00", 2, "review"),
+        "UP": ("4500000.00", 1, "request"),
+    }
+    assert _lines(db, owner, "SAME") == [["alert", "alert_cut", "inside_policy"]]
+    assert _lines(db, owner, "CUT") == [
+        ["late_share", "late_cut", "alert", "alert_cut", "inside_policy"]
+    ]
+    # The next nights (inside the quiet days, which a new alert would override): the alerts
+    # were recorded before the review's change — acted on, not new.
+    for night in (1, 29):
+        day = AS_OF + timedelta(days=night)
+        again = _night(db, owner, day, NIGHT + timedelta(days=night))
+        assert (again["cut"], again["increased"]) == (0, 0)
+        assert _limits(db)["CUT"] == ("500000.00", 2, "review")
+        assert _limits(db)["UP"] == ("4500000.00", 1, "request")  # still no increase
+    with db.read() as session:
+        assert verify(session, owner.company_id).intact
+    # Broken variant: an alert counted however old it is cuts again every night (compounds).
+    monkeypatch.setattr(
+        core_review, "new_alerts", lambda found, _changed_at, as_of: [
+            a for a in found if a.observed_on <= as_of
+        ],
+    )  # fmt: skip
+    _night(db, owner, AS_OF + timedelta(days=2), NIGHT + timedelta(days=2))
+    assert _limits(db)["CUT"] == ("250000.00", 3, "review")
+
+
+def test_an_alert_recorded_before_the_last_change_is_not_new(db: Database) -> None:
+    owner = _ledger(db, asking=False)
+    august = FixedClock(datetime(2026, 8, 15, 2, 0, tzinfo=UTC))  # the limits date from September
+    _alert(db, owner, "SAME", "enforcement", clock=august, observed_on=date(2026, 8, 10))
+    assert _night(db, owner, AS_OF, NIGHT)["cut"] == 1  # CUT's late payments alone
+    assert _limits(db)["SAME"] == ("1000000.00", 1, "request")
+
+
+def test_a_new_alert_overrides_quiet_days(db: Database) -> None:
+    owner = _ledger(db, asking=False)
+    _night(db, owner, AS_OF, NIGHT)
+    assert _limits(db)["CUT"] == ("750000.00", 2, "review")
+    # the next morning a feed reports litigation: new information after the review's cut
+    _alert(db, owner, "CUT", "litigation", clock=FixedClock(NIGHT + timedelta(hours=6)))
+    next_night = _night(db, owner, AS_OF + timedelta(days=1), NIGHT + timedelta(days=1))
+    assert next_night["cut"] == 1
+    assert _limits(db)["CUT"] == ("370000.00", 3, "review")  # 375,000 rounded down to 10,000
+    assert _lines(db, owner, "CUT")[-1] == ["alert", "alert_cut", "inside_policy"]
+
+
+def test_a_closed_alert_is_not_read(db: Database) -> None:
+    owner = _ledger(db, asking=False)
+    _alert(db, owner, "UP", "equity_change")
+    with db.write() as session:
+        [found] = alerts.list_alerts(session, owner)
+        alerts.close(session, owner, found.id, CloseIn(note="核实无影响 / checked"), b.clock())
+    assert _night(db, owner, AS_OF, NIGHT)["increased"] == 1
+    assert _limits(db)["UP"] == ("5000000.00", 2, "review")

@@ -14,6 +14,7 @@ from creditguard.api.deps import CredentialCache
 from creditguard.api.fastpath import CreditCheckPath
 from creditguard.api.routes import (
     adjustments,
+    alerts,
     audit,
     auth,
     changes,
@@ -68,7 +69,7 @@ def create_app(
     app.include_router(credit.router, prefix="/api/v1")
     for module in (auth, customers, ledger, adjustments, imports, changes, reference, reports):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (rating, models, limits, audit):
+    for module in (rating, models, limits, alerts, audit):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get(

@@ -6,6 +6,7 @@ import typer
 
 from creditguard.cli import admin, demo, imports, lookups, models, rating, reports
 from creditguard.cli import synth as synth_cli
+from creditguard.cli.alerts import alert_app
 from creditguard.cli.audit import audit_app
 from creditguard.cli.common import CliGroup, current_lang, print_error
 from creditguard.cli.credit import credit_app, notify_app
@@ -35,6 +36,7 @@ app.add_typer(reports.report_app, name="report")
 app.add_typer(models.model_app, name="model")
 app.add_typer(rating.rating_app, name="rating")
 app.add_typer(limit_app, name="limit")
+app.add_typer(alert_app, name="alert")
 app.add_typer(audit_app, name="audit")
 app.add_typer(credit_app, name="credit")
 app.add_typer(notify_app, name="notify")

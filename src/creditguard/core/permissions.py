@@ -31,6 +31,9 @@ _ERP = frozenset(
         "orders:write",
         "credit:check",
         "rating:rate",  # an ERP may re-rate on its own trigger events
+        # risk alerts (风险预警信号): a feed records them and reads back what it sent
+        "alerts:write",
+        "alerts:read",
     }
 )
 _CREDIT = _ERP | frozenset({"write_offs:write", "disputes:write", "contacts:write"})
@@ -54,8 +57,9 @@ POLICY: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
         "admin": _READ | _CREDIT | _CREDIT_MANAGER | frozenset({"users:manage", "api_keys:manage"}),
         "credit_manager": _READ | _CREDIT | _CREDIT_MANAGER,
-        "collector": _READ | frozenset({"disputes:write", "contacts:write"}),
-        "approver": _READ | _APPROVER,
+        # collectors see the alerts of the customers they chase; approvers, when deciding
+        "collector": _READ | frozenset({"disputes:write", "contacts:write", "alerts:read"}),
+        "approver": _READ | _APPROVER | frozenset({"alerts:read"}),
         "sales": _READ | frozenset({"credit:check", "limits:request"}),
         "viewer": _READ,
         "erp_client": _READ | _ERP,

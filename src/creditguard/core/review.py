@@ -17,25 +17,42 @@ Rules (defaults in :class:`Thresholds`):
   the current limit is below the suggestion: proposed = the suggestion. Inside policy — and
   applied at once — when it is at most ``auto_increase_percent`` above the current limit;
   otherwise it goes to the approval ladder.
-* Cuts win over increases. A limit changed less than ``quiet_days`` ago — by an approved
-  request or by the review — is left alone: a person's decision is not second-guessed the
-  next night, running twice the same night changes nothing twice, and a cut is not compounded
-  every night while the late payments are still in the 3-month window. A customer without a limit
-  is not reviewed (a first limit is set through a request). Alerts are not an input yet (the
-  early-warning alerts do not exist).
+* **Risk alerts** (风险预警信号, :mod:`creditguard.core.alerts`). The caller passes the
+  customer's open alerts (status ``open`` when the review runs); one observed after ``as_of``
+  is ignored. An alert is *new* when it was recorded after the limit last changed (its
+  ``recorded_at`` after the limit's ``changed_at``; a limit never changed: every alert is
+  new) — information no one has acted on. Instants, not business days: an alert recorded the
+  same day as a change but after it is new, whereas with dates a feed's alert of the morning
+  after a night review (which changed the limit that business day) would never count. A new
+  **critical** alert cuts the limit to zero; a new **high** one by ``alert_cut_percent``
+  (rounded down to the step); several: one cut, the lowest. The limit the review then sets
+  is newer than the alert, so the alert is not new the next night: no compounding. A new
+  alert overrides ``quiet_days`` for its own cut (a person's decision is second-guessed only
+  with information that person did not have); the other cuts still wait. **Medium** and
+  **low** alerts never change a limit on their own; no increase is proposed while any alert
+  is open (new or not).
+* Cuts win over increases; among cuts, the lowest target. A limit changed less than
+  ``quiet_days`` ago — by an approved request or by the review — is otherwise left alone: a
+  person's decision is not second-guessed the next night, running twice the same night
+  changes nothing twice, and a cut is not compounded every night while the late payments are
+  still in the 3-month window. A customer without a limit is not reviewed (a first limit is
+  set through a request).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final, Literal
 
+from creditguard.core.alerts import kind_label, severity_label
 from creditguard.core.limits import Line
 from creditguard.core.money import Money
 
 HUNDRED: Final = Decimal(100)
+CUTTING: Final = ("critical", "high")  # the severities a new alert cuts for
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +67,21 @@ class Thresholds:
     late_share_percent: Decimal = Decimal(30)  # share of the amount paid late, last 3 months
     cut_percent: Decimal = Decimal(25)  # a cut for late payments takes 25 % off
     quiet_days: int = 30  # after any change (a person's or the review's), leave it this long
+    alert_cut_percent: Decimal = Decimal(50)  # a new high alert takes 50 % off
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An open risk alert of a customer, as the review reads it (:mod:`creditguard.core.alerts`).
+
+    ``recorded_at``: the instant it was recorded, compared with the limit's last change.
+    """
+
+    kind: str
+    severity: str
+    observed_on: date
+    source: str
+    recorded_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +104,13 @@ class Facts:
     sales_recent: int = 0  # the last 6 months, minor units
     sales_before: int = 0  # the 6 months before
     changed_on: date | None = None  # business day the limit last changed (request or review)
+    changed_at: datetime | None = None  # the instant it changed (read where there are alerts)
+    alerts: tuple[Alert, ...] = ()  # open alerts (status open when the review runs)
 
 
 PlainFacts = tuple[
     int, int, str | None, int | None, Decimal | None, Decimal | None, Decimal | None, int, int,
-    date | None,
+    date | None, datetime | None, tuple[Alert, ...],
 ]  # fmt: skip
 """:class:`Facts` as plain values, for :func:`may_propose` (see there)."""
 
@@ -94,37 +128,127 @@ class Proposal:
     explanation: tuple[Line, ...]
 
 
-def _cut(facts: Facts, rules: Thresholds, step: Money) -> tuple[Money, list[Line]] | None:
-    """Return the lower of the cuts that apply, with their lines (``None``: none applies)."""
-    current, targets, lines = facts.current, [], []
-    if facts.suggested < current:
-        targets.append(facts.suggested)
-        lines.append(
-            Line(
-                "above_suggestion",
-                f"{facts.grade or '未评'} 级建议额度 {facts.suggested.amount} 低于现有额度 "
-                f"{current.amount}，降至建议额度",
-                f"the suggested limit for grade {facts.grade or 'unrated'} "
-                f"({facts.suggested.amount}) is below the current limit ({current.amount}): "
-                "cut to the suggestion",
-            )
-        )
-    late = _late_lines(facts, rules)
-    if late:
-        kept = current.times((HUNDRED - rules.cut_percent) / HUNDRED)
-        targets.append(Money(kept.minor // step.minor * step.minor, current.currency))
-        lines += late
-        lines.append(
-            Line(
-                "late_cut",
-                f"付款延迟：额度下调 {rules.cut_percent}%（按 {step.amount} 向下取整）",
-                f"paying later: the limit is cut by {rules.cut_percent}% (rounded down to a "
-                f"step of {step.amount})",
-            )
-        )
-    if not targets or min(t.minor for t in targets) >= current.minor:
+Cut = tuple[Money, list[Line]]
+
+
+def _cut(
+    facts: Facts, rules: Thresholds, step: Money, cutting: Sequence[Alert], *, quiet: bool
+) -> Cut | None:
+    """Return the lowest of the cuts that apply, with their lines (``None``: none applies).
+
+    Inside ``quiet_days`` only a new alert's cut is considered (see the module's rules).
+    """
+    found = [_alert_cut(facts.current, rules, step, cutting)]
+    if not quiet:
+        found = [_suggestion_cut(facts), _late_cut(facts, rules, step), *found]
+    cuts = [cut for cut in found if cut is not None and cut[0].minor < facts.current.minor]
+    if not cuts:
         return None
-    return min(targets, key=lambda t: t.minor), lines
+    target = min((t for t, _ in cuts), key=lambda t: t.minor)
+    return target, [line for _, lines in cuts for line in lines]
+
+
+def _floor(amount: Money, step: Money) -> Money:
+    """``amount`` rounded down to a whole number of steps."""
+    return Money(amount.minor // step.minor * step.minor, amount.currency)
+
+
+def _suggestion_cut(facts: Facts) -> Cut | None:
+    if not facts.suggested < facts.current:
+        return None
+    line = Line(
+        "above_suggestion",
+        f"{facts.grade or '未评'} 级建议额度 {facts.suggested.amount} 低于现有额度 "
+        f"{facts.current.amount}，降至建议额度",
+        f"the suggested limit for grade {facts.grade or 'unrated'} "
+        f"({facts.suggested.amount}) is below the current limit ({facts.current.amount}): "
+        "cut to the suggestion",
+    )
+    return facts.suggested, [line]
+
+
+def _late_cut(facts: Facts, rules: Thresholds, step: Money) -> Cut | None:
+    late = _late_lines(facts, rules)
+    if not late:
+        return None
+    kept = facts.current.times((HUNDRED - rules.cut_percent) / HUNDRED)
+    late.append(
+        Line(
+            "late_cut",
+            f"付款延迟：额度下调 {rules.cut_percent}%（按 {step.amount} 向下取整）",
+            f"paying later: the limit is cut by {rules.cut_percent}% (rounded down to a "
+            f"step of {step.amount})",
+        )
+    )
+    return _floor(kept, step), late
+
+
+def _alert_line(alert: Alert) -> Line:
+    kind_zh, kind_en = kind_label(alert.kind)
+    severity_zh, severity_en = severity_label(alert.severity)
+    return Line(
+        "alert",
+        f"风险预警：{kind_zh}（{severity_zh}），发生于 {alert.observed_on}，来源 {alert.source}",
+        f"risk alert: {kind_en} ({severity_en}), observed on {alert.observed_on}, "
+        f"source {alert.source}",
+    )
+
+
+def _alert_cut(
+    current: Money, rules: Thresholds, step: Money, cutting: Sequence[Alert]
+) -> Cut | None:
+    """Cut to zero for a new critical alert, by ``alert_cut_percent`` for a new high one."""
+    if not cutting:
+        return None
+    lines = [_alert_line(alert) for alert in cutting]
+    if any(alert.severity == "critical" for alert in cutting):
+        lines.append(
+            Line(
+                "alert_cut",
+                "严重风险预警：额度降至 0",
+                "a critical risk alert: the limit is cut to zero",
+            )
+        )
+        return Money(0, current.currency), lines
+    kept = current.times((HUNDRED - rules.alert_cut_percent) / HUNDRED)
+    lines.append(
+        Line(
+            "alert_cut",
+            f"高风险预警：额度下调 {rules.alert_cut_percent}%（按 {step.amount} 向下取整）",
+            f"a high risk alert: the limit is cut by {rules.alert_cut_percent}% (rounded down "
+            f"to a step of {step.amount})",
+        )
+    )
+    return _floor(kept, step), lines
+
+
+def new_alerts(alerts: Sequence[Alert], changed_at: datetime | None, as_of: date) -> list[Alert]:
+    """Return the alerts that are new information on ``as_of``.
+
+    New: observed by then and recorded after the limit last changed (a limit never changed:
+    every one observed by then).
+    """
+    return [
+        alert
+        for alert in alerts
+        if alert.observed_on <= as_of and (changed_at is None or alert.recorded_at > changed_at)
+    ]
+
+
+def _cutting(alerts: Sequence[Alert], changed_at: datetime | None, as_of: date) -> list[Alert]:
+    """Return the new alerts severe enough to cut (critical, high)."""
+    if not alerts:  # most customers: nothing to look at
+        return []
+    return [a for a in new_alerts(alerts, changed_at, as_of) if a.severity in CUTTING]
+
+
+def _any_open(alerts: Sequence[Alert], as_of: date) -> bool:
+    """Whether an alert observed by ``as_of`` is open: no increase is proposed then."""
+    return any(alert.observed_on <= as_of for alert in alerts)
+
+
+def _quiet(changed_on: date | None, rules: Thresholds, as_of: date) -> bool:
+    return changed_on is not None and (as_of - changed_on).days < rules.quiet_days
 
 
 def _late_lines(facts: Facts, rules: Thresholds) -> list[Line]:
@@ -165,6 +289,29 @@ def _growth_of(recent: int, before: int) -> Decimal | None:
     return change.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
 
 
+def _rising(
+    recent: Decimal | None, year: Decimal | None, share: Decimal | None, rules: Thresholds
+) -> bool:
+    """Whether payments are getting later (the late cut's conditions)."""
+    if recent is not None and year is not None and recent - year >= rules.rising_days:
+        return True
+    return share is not None and share > rules.late_share_percent
+
+
+def _may_increase(facts: PlainFacts, rules: Thresholds) -> bool:
+    (current, suggested, grade, most_late, _, _, _, sales, before, *_) = facts
+    if not (
+        current < suggested
+        and grade in rules.increase_grades
+        and most_late is not None
+        and most_late <= rules.clean_days
+        and before > 0
+    ):
+        return False
+    growth = _growth_of(sales, before)
+    return growth is not None and growth >= rules.growth_percent
+
+
 def may_propose(
     facts: PlainFacts,
     rules: Thresholds,
@@ -174,27 +321,25 @@ def may_propose(
 
     Decided before any object is built (most customers, most nights). ``facts``: current and
     suggested limit (minor units, one currency), grade, max_days_late, days_late_3m,
-    days_late_12m, share_late_3m, sales_recent, sales_before, changed_on, as in :class:`Facts`.
+    days_late_12m, share_late_3m, sales_recent, sales_before, changed_on, changed_at, alerts,
+    as in :class:`Facts`.
     """
-    (current, suggested, grade, most_late, recent, year, share, sales, before, changed) = facts
-    if changed is not None and (as_of - changed).days < rules.quiet_days:
+    (current, suggested, _, _, recent, year, share, _, _, changed, changed_at, alerts) = facts
+    if current > 0 and _cutting(alerts, changed_at, as_of):
+        return True  # a new alert's cut, even inside quiet days
+    if _quiet(changed, rules, as_of):
         return False
-    if suggested < current:
-        return True  # a cut to the suggestion
-    if recent is not None and year is not None and recent - year >= rules.rising_days:
-        return True
-    if share is not None and share > rules.late_share_percent:
-        return True
-    if (
-        current < suggested
-        and grade in rules.increase_grades
-        and most_late is not None
-        and most_late <= rules.clean_days
-        and before > 0
-    ):
-        growth = _growth_of(sales, before)
-        return growth is not None and growth >= rules.growth_percent
-    return False
+    if suggested < current or _rising(recent, year, share, rules):
+        return True  # a cut to the suggestion, or for late payments
+    if alerts and _any_open(alerts, as_of):
+        return False  # no increase while an alert is open
+    return _may_increase(facts, rules)
+
+
+def _plain(facts: Facts) -> PlainFacts:
+    return (facts.current.minor, facts.suggested.minor, facts.grade, facts.max_days_late,
+            facts.days_late_3m, facts.days_late_12m, facts.share_late_3m, facts.sales_recent,
+            facts.sales_before, facts.changed_on, facts.changed_at, facts.alerts)  # fmt: skip
 
 
 def _increase(facts: Facts, rules: Thresholds) -> list[Line] | None:
@@ -236,17 +381,15 @@ def review(facts: Facts, rules: Thresholds, step: Money, as_of: date) -> Proposa
     A cut is always applied at once; an increase up to ``auto_increase_percent`` above the
     current limit too, a larger one goes for approval (see the module's rules).
     """
-    if facts.changed_on is not None and (as_of - facts.changed_on).days < rules.quiet_days:
+    cutting = _cutting(facts.alerts, facts.changed_at, as_of)
+    quiet = _quiet(facts.changed_on, rules, as_of)
+    if quiet and not cutting:
         return None
     if facts.current.currency == facts.suggested.currency and not may_propose(
-        (facts.current.minor, facts.suggested.minor, facts.grade, facts.max_days_late,
-         facts.days_late_3m, facts.days_late_12m, facts.share_late_3m, facts.sales_recent,
-         facts.sales_before, facts.changed_on),
-        rules,
-        as_of,
-    ):  # fmt: skip
+        _plain(facts), rules, as_of
+    ):
         return None
-    cut = _cut(facts, rules, step)
+    cut = _cut(facts, rules, step, cutting, quiet=quiet)
     if cut is not None:
         target, lines = cut
         lines.append(_auto_line(auto=True, rules=rules))
@@ -254,6 +397,8 @@ def review(facts: Facts, rules: Thresholds, step: Money, as_of: date) -> Proposa
             facts.customer_id, "cut", facts.current, target, auto=True, as_of=as_of,
             explanation=tuple(lines),
         )  # fmt: skip
+    if quiet or _any_open(facts.alerts, as_of):
+        return None  # no increase inside quiet days, nor while an alert is open
     lines_up = _increase(facts, rules)
     if lines_up is None:
         return None

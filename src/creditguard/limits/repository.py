@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import closing
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 
 import polars as pl
@@ -17,6 +17,7 @@ from creditguard.models import (
     Customer,
     FinancialStatement,
     LimitRequest,
+    RiskAlert,
 )
 
 
@@ -144,6 +145,43 @@ def latest_statements(
         equity = None if assets is None or liabilities is None else assets - liabilities
         found[customer_id] = (currency, revenue, equity)  # the latest period wins
     return found
+
+
+class OpenAlert(NamedTuple):
+    """An open alert as the review reads it, with the instant its customer's limit changed."""
+
+    customer_id: int
+    kind: str
+    severity: str
+    observed_on: date
+    source: str
+    created_at: datetime
+    limit_changed_at: datetime | None  # the limit's updated_at (no customer limit: None)
+
+
+def open_alerts(session: Session, company_id: int) -> list[OpenAlert]:
+    """Every open alert of the company (about 1 % of the customers: a plain read), each with
+    its customer limit's last change — one query (the index ``ix_risk_alerts_open``)."""
+    stmt = (
+        select(
+            RiskAlert.customer_id,
+            RiskAlert.kind,
+            RiskAlert.severity,
+            RiskAlert.observed_on,
+            RiskAlert.source,
+            RiskAlert.created_at,
+            CreditLimit.updated_at,
+        )
+        .outerjoin(
+            CreditLimit,
+            (CreditLimit.company_id == RiskAlert.company_id)
+            & (CreditLimit.customer_id == RiskAlert.customer_id)
+            & (CreditLimit.scope == "customer"),
+        )
+        .where(RiskAlert.company_id == company_id, RiskAlert.status == "open")
+        .order_by(RiskAlert.customer_id, RiskAlert.id)
+    )
+    return [OpenAlert(*row) for row in session.execute(stmt)]
 
 
 # The advisory lock a writing review holds, two-int form (class, company id): the class is

@@ -1,5 +1,6 @@
 """ORM tables. Importing this package registers every table on ``Base.metadata``."""
 
+from creditguard.models.alerts import RiskAlert
 from creditguard.models.base import Base
 from creditguard.models.company import ApiKey, AuthToken, Company, IdempotencyRecord, User
 from creditguard.models.credit import (
@@ -68,6 +69,7 @@ __all__ = [
     "Order",
     "Payment",
     "Reversal",
+    "RiskAlert",
     "ScorecardPolicy",
     "ScoringModel",
     "User",

@@ -4,11 +4,12 @@ Inputs in a few statements, never one query per customer: every customer limit (
 the grades that held on ``as_of`` (analytics ``grades_on``), the payment behaviour windows the
 rules read (3 and 12 months, computed column-wise exactly as
 :func:`creditguard.analytics.behaviour.payment_behaviour` does), the most days late and the sales
-of the last 12 months from the portfolio snapshot, the latest financial statements. The rules
-are :func:`creditguard.core.review.review`. Inside policy the change is applied at once
-(``credit_limits``: source ``review``, audited with its explanation); outside it, a
-``limit_requests`` row (origin ``review``, requested by ``system:review``) routed by the ladder.
-Writes go in bulk, in the caller's transaction.
+of the last 12 months from the portfolio snapshot, the latest financial statements, and the
+open risk alerts (one query, with the instant each customer's limit last changed; about 1 %
+of the customers have one). The rules are :func:`creditguard.core.review.review`. Inside
+policy the change is applied at once (``credit_limits``: source ``review``, audited with its
+explanation); outside it, a ``limit_requests`` row (origin ``review``, requested by
+``system:review``) routed by the ladder. Writes go in bulk, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from creditguard.core.errors import Conflict, DomainError
 from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, suggest
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor, require
-from creditguard.core.review import Facts, Proposal, Thresholds, may_propose, review
+from creditguard.core.review import Alert, Facts, Proposal, Thresholds, may_propose, review
 from creditguard.credit.service import policy as policies
 from creditguard.identity import service as identity
 from creditguard.limits import repository as repo
@@ -184,6 +185,24 @@ class Inputs:
     behaviour: dict[int, Behaviour]  # customers with money applied in the last 12 months
     suggestions: Suggestions
     skipped: int  # customers left alone: a review request of theirs is still pending
+    alerts: Mapping[int, CustomerAlerts]  # customers with an open alert
+
+
+class CustomerAlerts(NamedTuple):
+    """A customer's open alerts and the instant its limit last changed."""
+
+    changed_at: datetime | None
+    alerts: tuple[Alert, ...]
+
+
+def _alerts(session: Session, company_id: int) -> dict[int, CustomerAlerts]:
+    found: dict[int, CustomerAlerts] = {}
+    for row in repo.open_alerts(session, company_id):
+        alert = Alert(row.kind, row.severity, row.observed_on, row.source, row.created_at)
+        held = found.get(row.customer_id)
+        alerts = (alert,) if held is None else (*held.alerts, alert)
+        found[row.customer_id] = CustomerAlerts(row.limit_changed_at, alerts)
+    return found
 
 
 def _inputs(session: Session, actor: Actor, as_of: date, policy: LimitPolicy) -> Inputs:
@@ -202,7 +221,8 @@ def _inputs(session: Session, actor: Actor, as_of: date, policy: LimitPolicy) ->
     grades = dict(zip(graded["customer_id"].to_list(), graded["grade"].to_list(), strict=True))
     behaviour = _behaviour(session, company, as_of)
     suggestions = _suggestions(session, company, as_of, policy, grades)
-    return Inputs(limits, grades, behaviour, suggestions, len(pending))
+    alerts = _alerts(session, company)
+    return Inputs(limits, grades, behaviour, suggestions, len(pending), alerts)
 
 
 class LimitRow(NamedTuple):
@@ -225,7 +245,7 @@ def _facts(
     seconds."""
     columns = [inputs.limits.get_column(name).to_list() for name in _FACT_COLUMNS]
     grades, behaviour, suggestions = inputs.grades, inputs.behaviour, inputs.suggestions
-    nothing = Behaviour(None, None, None)
+    nothing, calm = Behaviour(None, None, None), CustomerAlerts(None, ())
     reviewed, found = 0, []
     for limit_id, revision, customer, amount, most_late, recent, before, changed in zip(
         *columns, strict=True
@@ -236,8 +256,9 @@ def _facts(
             continue
         reviewed += 1
         days_3m, share_3m, days_12m = behaviour.get(customer, nothing)
+        changed_at, alerts = inputs.alerts.get(customer, calm)
         plain = (amount, suggested.minor, grade, most_late, days_3m, days_12m, share_3m,
-                 recent, before, changed)  # fmt: skip
+                 recent, before, changed, changed_at, alerts)  # fmt: skip
         if suggested.currency == base and not may_propose(plain, rules, as_of):
             continue
         facts = Facts(
@@ -252,6 +273,8 @@ def _facts(
             sales_recent=recent,
             sales_before=before,
             changed_on=changed,
+            changed_at=changed_at,
+            alerts=alerts,
         )
         found.append((facts, LimitRow(limit_id, revision)))
     return reviewed, found
