@@ -45,6 +45,7 @@ def test_pieces_of_any_size_give_the_same_rows(
 ) -> None:
     _ledger(db)
     monkeypatch.setattr(bulk, "PIECE_BYTES", piece)
+    monkeypatch.setattr(bulk, "FETCH_ROWS", min(piece, 1_000))
     stmt = (
         select(Customer.code, Customer.name, Invoice.issued_on, Invoice.amount_minor)
         .join(Invoice, Invoice.customer_id == Customer.id)
@@ -57,6 +58,23 @@ def test_pieces_of_any_size_give_the_same_rows(
         (f"C{i:02d}", name, START + timedelta(days=i), (i + 1) * 100)
         for i, name in enumerate(NAMES)
     ]
+    assert frame.n_chunks("all") == [1, 1, 1, 1]  # whole columns, whatever the pieces
+
+
+def test_pieces_are_joined_into_whole_columns() -> None:
+    """A frame read in pieces comes back with one chunk per column: a later operation that
+    wants it whole does not copy it all beside itself. ``pl.concat`` (the broken variant)
+    keeps the pieces as chunks."""
+    parts = [
+        pl.DataFrame({"id": [i, i + 1], "name": [f"n{i}", None], "on": [START, START]})
+        for i in range(0, 20, 2)
+    ]
+    joined = bulk._joined(list(parts))
+    assert joined.rows() == pl.concat(parts).rows()
+    assert joined.schema == parts[0].schema
+    assert joined.n_chunks("all") == [1, 1, 1]
+    assert pl.concat(parts).n_chunks("all") == [10, 10, 10]
+    assert bulk._joined(parts[:1]) is parts[0]
 
 
 def test_an_empty_answer_has_the_schema(db: Database) -> None:

@@ -372,6 +372,7 @@ def _stored(frame: pl.DataFrame, *, postgres: bool) -> list[pl.Expr]:
 
 
 PIECE_BYTES = 64 * 2**20  # CSV parsed a piece at a time: never the whole answer as text
+FETCH_ROWS = 200_000  # rows taken from SQLite's cursor at a time, turned into columns
 
 
 def read_frame(session: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
@@ -400,12 +401,27 @@ def read_frame(session: Session, stmt: Any, schema: dict[str, Any]) -> pl.DataFr
         cursor = _raw(session).cursor()
         cursor.execute(str(compiled))
         parts = []
-        while rows := cursor.fetchmany(200_000):
+        while rows := cursor.fetchmany(FETCH_ROWS):
             parts.append(typed(pl.DataFrame(rows, schema=text_schema, orient="row")))
         cursor.close()
     if not parts:
         return pl.DataFrame(schema=schema)
-    return parts[0] if len(parts) == 1 else pl.concat(parts)
+    return _joined(parts)
+
+
+def _joined(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The pieces as one frame of one chunk per column, made a column at a time, each
+    column's pieces let go once it is whole: the peak is the frame and one column more.
+    (``pl.concat`` keeps the pieces as chunks, and the first operation that wants the frame
+    in one piece — a ``with_columns`` — then copies all of it at once beside the pieces:
+    750 MB more for the 10.9M instalments of a 10M-invoice snapshot.)"""
+    if len(parts) == 1:
+        return parts[0]
+    columns = []
+    for name in parts[0].columns:
+        columns.append(pl.concat([part.get_column(name) for part in parts], rechunk=True))
+        parts = [part.drop(name) for part in parts]
+    return pl.DataFrame(columns)
 
 
 def _copy_pieces(session: Session, query: str) -> Iterator[bytes]:
