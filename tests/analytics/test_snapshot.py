@@ -20,6 +20,7 @@ from creditguard.core.permissions import Actor
 from creditguard.customers import service as customers
 from creditguard.customers.schemas import CustomerUpdate
 from creditguard.db import Database
+from creditguard.db.bulk import read_frame
 from creditguard.ledger import service as ledger
 from creditguard.ledger.schemas import InvoiceIn, ReversalIn
 from creditguard.models import Customer, Invoice
@@ -263,3 +264,21 @@ def test_the_instalments_are_kept_in_id_order_for_the_merge_joins(db: Database) 
     assert open_on(snapshots.in_id_order(shuffled)) == expected
     lying = shuffled.with_columns(pl.col("instalment_id").set_sorted())
     assert open_on(lying) != expected
+
+
+def test_the_instalments_are_read_in_id_order(db: Database) -> None:
+    """The database answers the instalments in id order (the snapshot then has nothing to
+    sort): rows rewritten after others (PostgreSQL puts the new version at the end of the
+    table, where a scan may meet it last) still come back in id order. (The statement without
+    its ORDER BY happened to answer in id order here too, at this size: no broken variant.)"""
+    actor = random_ledger(db, 7)
+    with db.write() as session:
+        first = session.execute(text("SELECT min(id) FROM instalments")).scalar_one()
+        session.execute(
+            text("UPDATE instalments SET due_on = due_on WHERE id <= :top"), {"top": first + 4}
+        )
+    with db.read() as session:
+        ids = repo.items_after(session, actor.company_id, 0)["instalment_id"].to_list()
+        plain = read_frame(session, repo.items_stmt(actor.company_id), repo.ITEMS)
+    assert ids == sorted(ids)
+    assert sorted(plain["instalment_id"].to_list()) == ids  # the same rows, ordered

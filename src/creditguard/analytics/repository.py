@@ -161,8 +161,13 @@ DISPUTES = {
 
 
 def items_after(session: Session, company_id: int, after_id: int) -> pl.DataFrame:
-    """Instalments with ids above ``after_id``, with their invoice's issue date and salesperson."""
-    return read_frame(session, items_stmt(company_id, after_id), ITEMS)
+    """Instalments with ids above ``after_id``, with their invoice's issue date and salesperson,
+    in id order — the order the snapshot keeps them in. Asked of the database: PostgreSQL's
+    parallel hash join answers in no particular order, and sorting 10.9M instalments in Polars
+    copied them whole beside themselves (+790 MB at the build's peak); PostgreSQL sorts them
+    for ~15 % more read time, SQLite reads them in id order by its plan anyway (no sort)."""
+    stmt = items_stmt(company_id, after_id).order_by(Instalment.id)
+    return read_frame(session, stmt, ITEMS)
 
 
 def items_stmt(
