@@ -61,7 +61,6 @@ def test_naive_checks_over_commit(db: Database) -> None:
     if db.dialect != "postgresql":
         pytest.skip("SQLite serialises every writer; the race needs PostgreSQL")
     approved, total = run(db, workers.reserve_naively)
-    assert total == approved * AMOUNT_MINOR
-    assert total > LIMIT_MINOR, (
-        "the naive variant should over-commit; if it does not, the test proves nothing"
-    )
+    # 9 rounds of 16 read the same exposure and all approve (the 9th from 89,600): over by 800
+    assert (approved, total) == (144, 144 * AMOUNT_MINOR)
+    assert total > LIMIT_MINOR
