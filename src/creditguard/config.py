@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         description="Answer plain order credit checks without FastAPI's per-request machinery "
         "(creditguard.api.fastpath); errors and Idempotency-Key requests go through the route.",
     )
+    aging_fast_path: bool = Field(
+        default=True,
+        description="Answer one customer's plain aging (JSON) without FastAPI's per-request "
+        "machinery (creditguard.api.agingpath); anything else goes through the route.",
+    )
     check_threads: int = Field(
         4, ge=1, le=64, description="Threads per process that run order credit checks."
     )

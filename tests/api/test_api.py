@@ -357,3 +357,24 @@ def test_concurrent_retries_with_one_key_post_once(
     assert (after.status_code, after.json()) == (201, created[0].json())
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/customers/{n}", "customer_id"),
+        ("/api/v1/invoices/{n}", "invoice_id"),
+        ("/api/v1/reports/aging?customer_id={n}", "customer_id"),
+        ("/api/v1/alerts?customer_id={n}", "customer_id"),
+        ("/api/v1/audit?after_seq={n}", "after_seq"),
+    ],
+)
+def test_an_id_beyond_what_the_database_holds_is_refused(
+    client: TestClient, admin: dict[str, str], path: str, field: str
+) -> None:
+    """An id past BIGINT's range is a 422 naming it; it used to reach the database, which
+    cannot take it (a 500). The largest id it holds is simply not found (or an empty list)."""
+    got = client.get(path.format(n=2**63), headers=admin)
+    assert got.status_code == 422
+    assert [(e["field"], e["value"]) for e in got.json()["errors"]] == [(field, str(2**63))]
+    assert client.get(path.format(n=2**63 - 1), headers=admin).status_code in {200, 404}

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from creditguard import __version__
 from creditguard.analytics import snapshot as snapshots
 from creditguard.api import errors, problems
+from creditguard.api.agingpath import CustomerAgingPath
 from creditguard.api.deps import CredentialCache
 from creditguard.api.fastpath import CreditCheckPath
 from creditguard.api.routes import (
@@ -64,6 +65,8 @@ def create_app(
     errors.install(app)
     if settings.check_fast_path:  # plain checks answered before routing (api.fastpath)
         app.add_middleware(CreditCheckPath, threads=settings.check_threads)
+    if settings.aging_fast_path:  # one customer's aging, likewise (api.agingpath)
+        app.add_middleware(CustomerAgingPath, threads=settings.check_threads)
     # Routes are tried in order: the order credit check, the hottest call an ERP makes, first
     # (no two routers' paths overlap, so the order changes nothing else).
     app.include_router(credit.router, prefix="/api/v1")

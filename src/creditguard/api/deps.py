@@ -18,6 +18,8 @@ from creditguard.core.permissions import Actor
 from creditguard.db import Database
 from creditguard.identity import service as identity
 
+MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds: a larger one is refused (422)
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

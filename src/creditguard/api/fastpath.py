@@ -73,7 +73,7 @@ class CreditCheckPath:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
+        headers = headers_of(scope)
         if "idempotency-key" in headers or not _is_json(headers.get("content-type", "")):
             await self.app(scope, receive, send)
             return
@@ -117,7 +117,7 @@ def _check(state: Any, actor: Actor, data: CheckIn, locale: str) -> CheckOut | N
         return None
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+def headers_of(scope: Scope) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in scope["headers"]:  # the first of a repeated header, as Starlette's get
         found.setdefault(name.decode("latin-1"), value.decode("latin-1"))

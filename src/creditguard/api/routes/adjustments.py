@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
 from creditguard.api.problems import ERRORS
@@ -39,10 +39,10 @@ def _disputes(session: Session, ctx: Context, rows: list[Any]) -> list[BaseModel
 router = APIRouter(tags=["adjustments"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("ledger:read"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
-CustomerQ = Annotated[int | None, Query(description="Filter by customer id.")]
-WriteOffId = Annotated[int, Path(gt=0, description="Write-off id.")]
-DisputeId = Annotated[int, Path(gt=0, description="Dispute id.")]
-ReversalId = Annotated[int, Path(gt=0, description="Reversal id.")]
+CustomerQ = Annotated[int | None, Query(gt=0, le=MAX_ID, description="Filter by customer id.")]
+WriteOffId = Annotated[int, Path(gt=0, le=MAX_ID, description="Write-off id.")]
+DisputeId = Annotated[int, Path(gt=0, le=MAX_ID, description="Dispute id.")]
+ReversalId = Annotated[int, Path(gt=0, le=MAX_ID, description="Reversal id.")]
 
 
 @router.post(

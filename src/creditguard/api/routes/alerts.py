@@ -9,15 +9,15 @@ from fastapi.responses import JSONResponse
 
 from creditguard.alerts import service
 from creditguard.alerts.schemas import AlertIn, AlertOut, CloseIn, Severity, Status
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.problems import ERRORS
 
 router = APIRouter(tags=["alerts"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("alerts:read"))]
 Write = Annotated[Context, Depends(require("alerts:write"))]
-CustomerId = Annotated[int, Path(gt=0, description="Customer id.")]
-AlertId = Annotated[int, Path(gt=0, description="Alert id.")]
+CustomerId = Annotated[int, Path(gt=0, le=MAX_ID, description="Customer id.")]
+AlertId = Annotated[int, Path(gt=0, le=MAX_ID, description="Alert id.")]
 
 
 @router.post(
@@ -51,7 +51,7 @@ def list_alerts(
     *,
     status: Annotated[Status | None, Query(description="Only alerts in this status.")] = None,
     customer_id: Annotated[
-        int | None, Query(gt=0, description="Only this customer's alerts.")
+        int | None, Query(gt=0, le=MAX_ID, description="Only this customer's alerts.")
     ] = None,
     severity: Annotated[Severity | None, Query(description="Only this severity.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,

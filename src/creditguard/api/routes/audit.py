@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.problems import ERRORS
 from creditguard.limits import service
 from creditguard.limits.schemas import AuditEntryOut, VerificationOut
@@ -27,7 +27,7 @@ def entries(
     subject: Annotated[
         str | None, Query(max_length=64, description="Only this subject, e.g. customer:42.")
     ] = None,
-    after_seq: Annotated[int, Query(ge=0, description="Entries after this number.")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_ID, description="Entries after this number.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> list[AuditEntryOut]:
     with ctx.db.read() as session:
@@ -45,7 +45,7 @@ def entries(
 def verify(
     ctx: Auditor,
     expect_count: Annotated[
-        int | None, Query(ge=1, description="Entries the log held at the anchor.")
+        int | None, Query(ge=1, le=MAX_ID, description="Entries the log held at the anchor.")
     ] = None,
     expect_hash: Annotated[
         str | None,

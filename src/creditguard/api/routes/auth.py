@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
-from creditguard.api.deps import Context, app_clock, app_db, require
+from creditguard.api.deps import MAX_ID, Context, app_clock, app_db, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.problems import LOGIN_REFUSED, problem_response, problem_responses
 from creditguard.core.errors import not_found
@@ -28,7 +28,7 @@ from creditguard.identity.schemas import (
 router = APIRouter(tags=["auth & users"], responses=problem_responses(401, 422))
 # Every route but the login also answers 403, 404 and 409.
 ERRORS = problem_responses(403, 404, 409)
-UserId = Annotated[int, Path(gt=0, description="User id.")]
+UserId = Annotated[int, Path(gt=0, le=MAX_ID, description="User id.")]
 
 
 @router.post(

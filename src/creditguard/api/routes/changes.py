@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.pagination import Changes
 from creditguard.api.problems import ERRORS
 from creditguard.api.routes._listing import coded, reversals_out
@@ -36,7 +36,7 @@ Since = Annotated[
     ),
 ]
 AfterId = Annotated[
-    int, Query(ge=0, description="With since: skip ids up to this one at that instant.")
+    int, Query(ge=0, le=MAX_ID, description="With since: skip ids up to this one at that instant.")
 ]
 Limit = Annotated[int, Query(ge=1, le=5000, description="Items per call.")]
 

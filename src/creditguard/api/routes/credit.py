@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.errors import locale_of
 from creditguard.api.idempotency import run_post
 from creditguard.api.problems import ERRORS
@@ -32,7 +32,7 @@ Read = Annotated[Context, Depends(require("credit:read"))]
 Check = Annotated[Context, Depends(require("credit:check"))]
 Policy = Annotated[Context, Depends(require("credit:policy"))]
 Decide = Annotated[Context, Depends(require("credit:decide"))]
-CheckId = Annotated[int, Path(gt=0, description="Credit check id.")]
+CheckId = Annotated[int, Path(gt=0, le=MAX_ID, description="Credit check id.")]
 OrderRef = Annotated[str, Path(min_length=1, max_length=64, description="The order reference.")]
 AsOf = Annotated[
     date | None, Query(description="Business date; today in the company's zone by default.")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from creditguard.api import presenters
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
 from creditguard.api.problems import ERRORS
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/customers", tags=["customers"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("customers:read"))]
 Write = Annotated[Context, Depends(require("customers:write"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
-CustomerId = Annotated[int, Path(gt=0, description="Customer id.")]
+CustomerId = Annotated[int, Path(gt=0, le=MAX_ID, description="Customer id.")]
 
 
 @router.post(

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from creditguard.api import presenters
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.pagination import Page, page_params
 from creditguard.api.problems import ERRORS
@@ -34,12 +34,12 @@ from creditguard.ledger.schemas import (
 router = APIRouter(tags=["ledger"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("ledger:read"))]
 Paging = Annotated[PageRequest, Depends(page_params)]
-CustomerQ = Annotated[int | None, Query(gt=0, description="Filter by customer id.")]
+CustomerQ = Annotated[int | None, Query(gt=0, le=MAX_ID, description="Filter by customer id.")]
 FromQ = Annotated[date | None, Query(description="On or after this date.")]
 ToQ = Annotated[date | None, Query(description="On or before this date.")]
-InvoiceId = Annotated[int, Path(gt=0, description="Invoice id.")]
-PaymentId = Annotated[int, Path(gt=0, description="Payment id.")]
-NoteId = Annotated[int, Path(gt=0, description="Credit note id.")]
+InvoiceId = Annotated[int, Path(gt=0, le=MAX_ID, description="Invoice id.")]
+PaymentId = Annotated[int, Path(gt=0, le=MAX_ID, description="Payment id.")]
+NoteId = Annotated[int, Path(gt=0, le=MAX_ID, description="Credit note id.")]
 
 
 def _code(session: Session, ctx: Context, customer_id: int) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.problems import ERRORS
 from creditguard.limits import service
@@ -17,7 +17,7 @@ router = APIRouter(tags=["limits"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("credit:read"))]
 Ask = Annotated[Context, Depends(require("limits:request"))]
 Decide = Annotated[Context, Depends(require("limits:approve"))]
-RequestId = Annotated[int, Path(gt=0, description="Limit request id.")]
+RequestId = Annotated[int, Path(gt=0, le=MAX_ID, description="Limit request id.")]
 AUTHORITY = (
     "Only a role of the approval ladder whose authority covers the amount (a higher rung, or "
     "an administrator, too) may decide, and never the requester (403 naming `approver`)."

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.idempotency import run_post
 from creditguard.api.problems import ERRORS
 from creditguard.rating.registry_schemas import ModelOut, PromoteIn
@@ -16,7 +16,7 @@ from creditguard.rating.service import registry
 router = APIRouter(tags=["models"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("rating:read"))]
 Manage = Annotated[Context, Depends(require("models:manage"))]
-ModelId = Annotated[int, Path(gt=0, description="Registry id of the model.")]
+ModelId = Annotated[int, Path(gt=0, le=MAX_ID, description="Registry id of the model.")]
 
 
 @router.get(

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic.config import JsonDict, JsonValue
 from starlette.concurrency import run_in_threadpool
 
-from creditguard.api.deps import Context, require
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.errors import locale_of
 from creditguard.api.errors import problem_response as problem
 from creditguard.api.idempotency import run_post
@@ -44,7 +44,7 @@ from creditguard.rating.service import documents as uploads
 router = APIRouter(tags=["rating"], responses=ERRORS)
 Read = Annotated[Context, Depends(require("rating:read"))]
 Write = Annotated[Context, Depends(require("customers:write"))]
-CustomerId = Annotated[int, Path(gt=0, description="Customer id.")]
+CustomerId = Annotated[int, Path(gt=0, le=MAX_ID, description="Customer id.")]
 AsOf = Annotated[
     date | None, Query(description="Business date; today in the company's zone by default.")
 ]
@@ -363,7 +363,7 @@ def content_disposition(file_name: str) -> str:
 )
 def document_content(
     customer_id: CustomerId,
-    document_id: Annotated[int, Path(gt=0, description="Document id.")],
+    document_id: Annotated[int, Path(gt=0, le=MAX_ID, description="Document id.")],
     request: Request,
     ctx: Read,
 ) -> Response:
@@ -441,7 +441,7 @@ def override(customer_id: CustomerId, body: OverrideIn, ctx: Write) -> JSONRespo
 )
 def policy(
     ctx: Read,
-    version: Annotated[int | None, Query(gt=0, description="A past version.")] = None,
+    version: Annotated[int | None, Query(gt=0, le=MAX_ID, description="A past version.")] = None,
 ) -> PolicyOut:
     with ctx.db.write() as session:  # the first read saves the default policy as version 1
         return service.get_policy(session, ctx.actor, ctx.clock, version)

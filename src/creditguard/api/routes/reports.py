@@ -14,12 +14,15 @@ from creditguard.analytics import behaviour, exports
 from creditguard.analytics import kpis as kpi_engine
 from creditguard.analytics import service as analytics
 from creditguard.analytics.schemas import AgingOut, BehaviourOut, ConcentrationOut, KpisOut
-from creditguard.api.deps import Context, require
+from creditguard.analytics.service import AgingReport
+from creditguard.api.deps import MAX_ID, Context, require
 from creditguard.api.errors import locale_of
 from creditguard.api.problems import ERRORS
-from creditguard.clock import business_today
-from creditguard.core.aging import parse_buckets
+from creditguard.clock import Clock, business_today
+from creditguard.core.aging import Buckets, parse_buckets
+from creditguard.core.permissions import Actor
 from creditguard.customers import service as customers
+from creditguard.db import Database
 from creditguard.identity import service as identity
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=ERRORS)
@@ -60,16 +63,14 @@ def aging(
         Literal["json", "csv", "xlsx"], Query(alias="format", description="json, csv or xlsx.")
     ] = "json",
     customer_id: Annotated[
-        int | None, Query(gt=0, description="Only this customer (its own rows, by index).")
+        int | None,
+        Query(gt=0, le=MAX_ID, description="Only this customer (its own rows, by index)."),
     ] = None,
 ) -> Any:
     edges = parse_buckets(buckets, basis)
-    with ctx.db.read() as session:
-        as_of = as_of or _today(session, ctx)
-        # another company's customer_id is a 404, as an unknown one
-        report = analytics.aging(
-            session, ctx.actor, as_of, by=by, buckets=edges, customer_id=customer_id
-        )
+    report = aging_report(
+        ctx.db, ctx.clock, ctx.actor, as_of, by=by, buckets=edges, customer_id=customer_id
+    )
     if fmt == "json":
         return Response(report.json_body(), media_type="application/json")
     name = f"aging-{report.as_of.isoformat()}.{fmt}"
@@ -78,6 +79,26 @@ def aging(
         media_type=_MEDIA[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def aging_report(
+    db: Database,
+    clock: Clock,
+    actor: Actor,
+    as_of: date | None,
+    *,
+    by: str,
+    buckets: Buckets,
+    customer_id: int | None,
+) -> AgingReport:
+    """The aging route's unit of work (one customer's also run by ``api.agingpath``): the
+    report on ``as_of``, today in the company's zone when None. Another company's
+    ``customer_id`` is not found, as an unknown one."""
+    with db.read() as session:
+        as_of = as_of or _company_today(session, actor, clock)
+        return analytics.aging(
+            session, actor, as_of, by=by, buckets=buckets, customer_id=customer_id
+        )
 
 
 @router.get(
@@ -132,7 +153,7 @@ def concentration(
 )
 def payment_behaviour(
     ctx: Annotated[Context, Depends(require("ledger:read"))],
-    customer_id: Annotated[int, PathParam(gt=0, description="Customer id.")],
+    customer_id: Annotated[int, PathParam(gt=0, le=MAX_ID, description="Customer id.")],
     as_of: AsOf = None,
 ) -> Any:
     with ctx.db.read() as session:
@@ -143,5 +164,9 @@ def payment_behaviour(
 
 
 def _today(session: Session, ctx: Context) -> date:
-    company = identity.require_company(session, ctx.actor.company_id)
-    return business_today(ctx.clock, company.timezone)
+    return _company_today(session, ctx.actor, ctx.clock)
+
+
+def _company_today(session: Session, actor: Actor, clock: Clock) -> date:
+    company = identity.require_company(session, actor.company_id)
+    return business_today(clock, company.timezone)
