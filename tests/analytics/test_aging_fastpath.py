@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import QueryParams
 
 from creditguard.api import agingpath
 from creditguard.api.app import create_app
@@ -53,7 +55,7 @@ def ids(db: Database) -> dict[str, Any]:
 
 
 def _get(client: TestClient, query: list[tuple[str, str]], headers: dict[str, str]) -> Any:
-    got = client.get(PATH, params=query, headers=headers)
+    got = client.get(PATH, params=QueryParams(query), headers=headers)
     return got.status_code, got.headers["content-type"], got.content
 
 
@@ -105,8 +107,6 @@ def test_the_fast_path_answers_what_the_route_answers(
 
 
 def _query(pairs: list[tuple[str, str]]) -> bytes:
-    from urllib.parse import urlencode
-
     return urlencode(pairs).encode("latin-1")
 
 
@@ -124,7 +124,7 @@ def test_errors_in_chinese_and_credentials_are_the_routes(
         fast, route = (_get(c, query, headers) for c in clients.values())
         assert fast == route
     assert [_get(clients["fast"], query, h)[0] for h in cases] == [404, 401, 401, 401]
-    zh = clients["fast"].get(PATH, params=query, headers=cases[0]).json()
+    zh = clients["fast"].get(PATH, params=QueryParams(query), headers=cases[0]).json()
     assert zh["errors"][0]["field"] == "customer_id"
 
 
