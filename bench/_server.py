@@ -25,10 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(url: str, workers: int = 1) -> Iterator[str]:
-    """The API on a free loopback port; ``workers`` > 1 runs that many uvicorn processes."""
+def api_server(url: str, workers: int = 1, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """The API on a free loopback port; ``workers`` > 1 runs that many uvicorn processes;
+    ``settings``: more environment (``CREDITGUARD_...``) for the server."""
     port = free_port()
-    env = os.environ | {"CREDITGUARD_DATABASE_URL": url}
+    env = os.environ | {"CREDITGUARD_DATABASE_URL": url} | (settings or {})
     command = [
         sys.executable,
         "-m",
