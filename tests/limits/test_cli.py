@@ -169,7 +169,7 @@ def test_review_from_the_cli(runner: CliRunner, url: str) -> None:
     dry = _limit(runner, url, "review", "--as-of", "2026-11-22", "--dry-run")
     # approved today: a person's decision is left alone by the review for 30 days
     assert dry.strip() == (
-        "2026-11-22 (dry run): 1 of 1 customers reviewed, 0 increased, 0 cut, "
+        "2026-11-22 (dry run): 1 limits reviewed (1 customers), 0 increased, 0 cut, "
         "0 sent for approval, 0 skipped (request pending)"
     )
     day = (datetime.now(UTC) + timedelta(days=60)).date().isoformat()  # the CLI's clock is real

@@ -273,14 +273,14 @@ def review(
     r = result
     if _zh(lang):
         dry = "（试运行）" if r.dry_run else ""
-        text = (f"{r.as_of}{dry}：复评 {r.reviewed}/{r.customers} 个客户，"
+        text = (f"{r.as_of}{dry}：复评额度 {r.reviewed} 个（共 {r.customers} 个客户），"
                 f"自动提额 {r.increased}，自动降额 {r.cut}，提交审批 {r.sent_for_approval}，"
                 f"待审批跳过 {r.skipped_pending}")  # fmt: skip
         if r.skipped_moved:
             text += f"，额度已被他人变更跳过 {r.skipped_moved}"
     else:
-        text = (f"{r.as_of}{' (dry run)' if r.dry_run else ''}: {r.reviewed} of {r.customers} "
-                f"customers reviewed, {r.increased} increased, {r.cut} cut, "
+        text = (f"{r.as_of}{' (dry run)' if r.dry_run else ''}: {r.reviewed} limits reviewed "
+                f"({r.customers} customers), {r.increased} increased, {r.cut} cut, "
                 f"{r.sent_for_approval} sent for approval, {r.skipped_pending} skipped "
                 "(request pending)")  # fmt: skip
         if r.skipped_moved:

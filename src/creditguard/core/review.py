@@ -2,7 +2,10 @@
 
 One customer at a time, from facts the caller gathered column-wise for the whole portfolio
 (payment behaviour, sales volume, the grade that holds, the limit that holds and the policy's
-suggestion for the grade). Pure: the caller passes ``as_of``; thresholds are data.
+suggestion for the grade). Pure: the caller passes ``as_of``; thresholds are data. A group
+limit (集团额度) goes through the same rules with the group's facts pooled by the caller (the
+worst grade of the group, its payments and sales together, every member's alerts), its
+proposal opened by :func:`group_line`.
 
 Rules (defaults in :class:`Thresholds`):
 
@@ -75,6 +78,8 @@ class Alert:
     """An open risk alert of a customer, as the review reads it (:mod:`creditguard.core.alerts`).
 
     ``recorded_at``: the instant it was recorded, compared with the limit's last change.
+    ``member``: the code of the group member it is on, when a group limit is reviewed and the
+    alert is not on the group's parent (named in the explanation: the group is many customers).
     """
 
     kind: str
@@ -82,6 +87,7 @@ class Alert:
     observed_on: date
     source: str
     recorded_at: datetime
+    member: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +192,30 @@ def _late_cut(facts: Facts, rules: Thresholds, step: Money) -> Cut | None:
 def _alert_line(alert: Alert) -> Line:
     kind_zh, kind_en = kind_label(alert.kind)
     severity_zh, severity_en = severity_label(alert.severity)
+    on_zh = "" if alert.member is None else f"（成员 {alert.member}）"
+    on_en = "" if alert.member is None else f" on member {alert.member}"
     return Line(
         "alert",
-        f"风险预警：{kind_zh}（{severity_zh}），发生于 {alert.observed_on}，来源 {alert.source}",
-        f"risk alert: {kind_en} ({severity_en}), observed on {alert.observed_on}, "
+        f"风险预警{on_zh}：{kind_zh}（{severity_zh}），发生于 {alert.observed_on}，"
+        f"来源 {alert.source}",
+        f"risk alert{on_en}: {kind_en} ({severity_en}), observed on {alert.observed_on}, "
         f"source {alert.source}",
+    )
+
+
+def group_line(parent: str, members: int) -> Line:
+    """Return the first line of a group limit's proposal: whose limit and on what it was judged.
+
+    A group limit (集团额度) is held on the group's parent and shared by its members; the
+    review judges it on the group's facts pooled (the worst grade, every payment and sale of
+    the group, every open alert), not on the parent's own.
+    """
+    noun = "member" if members == 1 else "members"
+    return Line(
+        "group",
+        f"集团额度：母公司 {parent} 及 {members} 家成员，按集团合并的付款与销售复评",
+        f"group limit: parent {parent} and {members} {noun}, reviewed on the group's pooled "
+        "payments and sales",
     )
 
 

@@ -125,6 +125,36 @@ def customer_limits(session: Session, company_id: int) -> pl.DataFrame:
     return read_frame(session, stmt, schema)
 
 
+class GroupLimit(NamedTuple):
+    """A group limit as the review reads it: held on the group's parent (``customer_id``)."""
+
+    limit_id: int
+    customer_id: int
+    currency: str
+    amount_minor: int
+    revision: int
+    changed_on: date | None
+    updated_at: datetime  # its last change: a member's alert recorded after it is new
+
+
+def group_limits(session: Session, company_id: int) -> list[GroupLimit]:
+    """Every group-scope limit of the company (few: one per group), in one query."""
+    stmt = (
+        select(
+            CreditLimit.id,
+            CreditLimit.customer_id,
+            CreditLimit.currency,
+            CreditLimit.amount_minor,
+            CreditLimit.revision,
+            CreditLimit.changed_on,
+            CreditLimit.updated_at,
+        )
+        .where(CreditLimit.company_id == company_id, CreditLimit.scope == "group")
+        .order_by(CreditLimit.customer_id)
+    )
+    return [GroupLimit(*row) for row in session.execute(stmt)]
+
+
 def latest_statements(
     session: Session, company_id: int, as_of: date
 ) -> dict[int, tuple[str, int | None, int | None]]:
@@ -206,17 +236,17 @@ def lock_review(session: Session, company_id: int) -> bool:
     return bool(session.scalar(stmt, {"key": REVIEW_LOCK_CLASS, "company": company_id}))
 
 
-def pending_review_customers(session: Session, company_id: int) -> set[int]:
-    """Customers with a review request still pending: the review leaves them alone."""
-    return set(
-        session.scalars(
-            select(LimitRequest.customer_id).where(
-                LimitRequest.company_id == company_id,
-                LimitRequest.origin == "review",
-                LimitRequest.status == "pending",
-            )
+def pending_review_customers(session: Session, company_id: int) -> set[tuple[int, str]]:
+    """(customer, scope) of every review request still pending: the review leaves that limit
+    alone — a parent's own limit and its group limit each by their own request."""
+    rows = session.execute(
+        select(LimitRequest.customer_id, LimitRequest.scope).where(
+            LimitRequest.company_id == company_id,
+            LimitRequest.origin == "review",
+            LimitRequest.status == "pending",
         )
     )
+    return {(customer_id, scope) for customer_id, scope in rows}
 
 
 class LimitChange(NamedTuple):

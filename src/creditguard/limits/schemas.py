@@ -237,8 +237,12 @@ class ReviewOut(BaseModel):
     as_of: date = Field(description="The business date reviewed.")
     dry_run: bool = Field(description="True: nothing was written.")
     customers: int = Field(description="Customers of the company.")
-    reviewed: int = Field(description="Customers with a limit, reviewed.")
-    skipped_pending: int = Field(description="Left alone: a review request still pending.")
+    reviewed: int = Field(
+        description="Limits reviewed: customer limits and group limits (one per group)."
+    )
+    skipped_pending: int = Field(
+        description="Limits left alone: a review request of theirs is still pending."
+    )
     skipped_moved: int = Field(
         description="Changes not applied: the limit moved between the review's read and write."
     )

@@ -145,11 +145,13 @@ class LimitRequest(TenantMixin, Base):
     __table_args__ = (
         Index("ix_limit_requests_status", "company_id", "status", "id"),
         Index("ix_limit_requests_customer", "company_id", "customer_id", "id"),
-        # At most one pending request of the nightly review per customer (migration 0009).
+        # At most one pending request of the nightly review per limit: per customer and
+        # scope, so a parent's own limit and its group limit each may have one (0009, 0011).
         Index(
             "uq_limit_requests_pending_review",
             "company_id",
             "customer_id",
+            "scope",
             unique=True,
             postgresql_where=text("origin = 'review' AND status = 'pending'"),
             sqlite_where=text("origin = 'review' AND status = 'pending'"),

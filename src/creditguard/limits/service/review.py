@@ -1,24 +1,33 @@
 """The nightly limit review (额度动态调整) over the whole portfolio, read column-wise.
 
-Inputs in a few statements, never one query per customer: every customer limit (one query),
-the grades that held on ``as_of`` (analytics ``grades_on``), the payment behaviour windows the
-rules read (3 and 12 months, computed column-wise exactly as
+Inputs in a few statements, never one query per customer: every customer limit and every
+group limit (a query each), the grades that held on ``as_of`` (analytics ``grades_on``), the
+payment behaviour windows the rules read (3 and 12 months, computed column-wise exactly as
 :func:`creditguard.analytics.behaviour.payment_behaviour` does), the most days late and the sales
-of the last 12 months from the portfolio snapshot, the latest financial statements, and the
-open risk alerts (one query, with the instant each customer's limit last changed; about 1 %
-of the customers have one). The rules are :func:`creditguard.core.review.review`. Inside
-policy the change is applied at once (``credit_limits``: source ``review``, audited with its
-explanation); outside it, a ``limit_requests`` row (origin ``review``, requested by
-``system:review``) routed by the ladder. Writes go in bulk, in the caller's transaction.
+of the last 12 months from the portfolio snapshot (summed in :mod:`.review_sums`), the latest
+financial statements, and the open risk alerts (one query, with the instant each customer's
+limit last changed; about 1 % of the customers have one). The rules are
+:func:`creditguard.core.review.review`. Inside policy the change is applied at once
+(``credit_limits``: source ``review``, audited with its explanation); outside it, a
+``limit_requests`` row (origin ``review``, requested by ``system:review``) routed by the
+ladder. Writes go in bulk, in the caller's transaction.
+
+Group limits (集团额度, held on the group's parent, shared by the members: customers whose
+``parent_id`` is the parent) are reviewed beside, by the same rules, on the group's facts
+pooled: the worst grade of its rated customers, the policy's suggestion for that grade with
+the parent's figures, every payment and sale of the group together (each row's customer
+mapped to its group's parent before the sums: amount-weighted, not an average of customers),
+every open alert of any of its customers (new against the group limit's last change). The
+groups' customers come from the snapshot's customers; groups are few, so their facts add a
+join of a small frame to the rows already read, not a query per group.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -27,113 +36,30 @@ from sqlalchemy.orm import Session
 from creditguard.analytics import repository as analytics
 from creditguard.analytics.behaviour import netted
 from creditguard.analytics.kpis import months_before
-from creditguard.analytics.service import in_base, open_in
-from creditguard.analytics.snapshot import View, snapshot_for
+from creditguard.analytics.snapshot import snapshot_for
 from creditguard.audit import service as audit
 from creditguard.clock import Clock
-from creditguard.core import kpis as formula
 from creditguard.core.errors import Conflict, DomainError
-from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, suggest
+from creditguard.core.limits import GRADES, CustomerFigures, LimitPolicy, Line, suggest
 from creditguard.core.money import Money
 from creditguard.core.permissions import Actor, require
-from creditguard.core.review import Alert, Facts, Proposal, Thresholds, may_propose, review
+from creditguard.core.review import (
+    Alert,
+    Facts,
+    Proposal,
+    Thresholds,
+    group_line,
+    may_propose,
+    review,
+)
 from creditguard.credit.service import policy as policies
 from creditguard.identity import service as identity
 from creditguard.limits import repository as repo
 from creditguard.limits.schemas import ReviewOut
+from creditguard.limits.service import review_sums as sums
 from creditguard.reference import service as reference
 
 SYSTEM = "system:review"
-
-
-def _max_days_late(view: View, as_of: date) -> pl.DataFrame:
-    """Per customer, the most days late of money paid in the last 12 months, or of what is
-    still open and past due on ``as_of`` (customer_id, max_days_late). As in the payment
-    behaviour, money applied and later undone does not count, and reversed invoices are not
-    open."""
-    since = months_before(as_of, 12)
-    paid = (
-        view.entries.filter(
-            pl.col("source_kind") == "payment",
-            pl.col("applied_on") > since,
-            pl.col("applied_on") <= as_of,
-        )
-        .group_by("customer_id", "source_id", "instalment_id")
-        .agg(
-            pl.col("amount_minor").sum(),
-            pl.col("applied_on").filter(pl.col("amount_minor") > 0).min(),
-        )
-        .filter(pl.col("amount_minor") > 0)
-        .join(view.items.select("instalment_id", "due_on"), on="instalment_id")
-        .select("customer_id", late=(pl.col("applied_on") - pl.col("due_on")).dt.total_days())
-    )
-    still_open = open_in(view, as_of).select(
-        "customer_id", late=(pl.lit(as_of) - pl.col("due_on")).dt.total_days()
-    )
-    return (
-        pl.concat([paid, still_open])
-        .group_by("customer_id")
-        .agg(pl.col("late").max().clip(lower_bound=0).alias("max_days_late"))
-    )
-
-
-def _sales(session: Session, view: View, as_of: date, base: str) -> pl.DataFrame:
-    """Per customer, invoiced in the last 6 months and in the 6 before, in the base currency."""
-    frames = []
-    for name, (after, until) in {
-        "sales_recent": (months_before(as_of, 6), as_of),
-        "sales_before": (months_before(as_of, 12), months_before(as_of, 6)),
-    }.items():
-        sums = (
-            view.issued(after, until)
-            .group_by("customer_id", "currency")
-            .agg(pl.col("amount_minor").sum())
-        )
-        rates = {
-            c: reference.rate(session, c, base, as_of).rate
-            for c in sums["currency"].unique().to_list()
-            if c != base
-        }
-        per = in_base(sums, "amount_minor", base, rates).group_by("customer_id")
-        frames.append(per.agg(pl.col("base_minor").sum().alias(name)))
-    recent, before = frames
-    return recent.join(before, on="customer_id", how="full", coalesce=True).fill_null(0)
-
-
-class Behaviour(NamedTuple):
-    """What the rules read of a customer's payments (``None``: nothing paid in the window)."""
-
-    days_late_3m: Decimal | None
-    share_late_3m: Decimal | None
-    days_late_12m: Decimal | None
-
-
-def _behaviour(session: Session, company_id: int, as_of: date) -> dict[int, Behaviour]:
-    """Per customer with money applied in the last 12 months, the 3- and 12-month windows of
-    :func:`creditguard.analytics.behaviour.payment_behaviour` — the same netting, the same
-    sums, the same rounding (``kpis.ratio``/``share``) — summed column-wise, without the
-    6-month window and without building its objects."""
-    rows = analytics.payments_applied(session, company_id, months_before(as_of, 12), as_of, None)
-    net = netted(rows)
-    sums = []
-    for months in (3, 12):
-        window = net.filter(pl.col("applied_on") > months_before(as_of, months))
-        sums.append(
-            window.group_by("customer_id").agg(
-                pl.col("amount_minor").sum().alias(f"paid_{months}"),
-                (pl.col("amount_minor") * pl.col("late")).sum().alias(f"weighted_{months}"),
-                pl.col("amount_minor").filter(pl.col("late") > 0).sum().alias(f"late_{months}"),
-            )
-        )
-    recent, year = sums
-    both = year.join(recent, on="customer_id", how="full", coalesce=True).fill_null(0)
-    names = ("customer_id", "paid_3", "weighted_3", "late_3", "paid_12", "weighted_12")
-    columns = [both.get_column(name).to_list() for name in names]
-    ratio, share = formula.ratio, formula.share
-    return {
-        customer: Behaviour(ratio(w3, p3), share(l3, p3), ratio(w12, p12))
-        for customer, p3, w3, l3, p12, w12 in zip(*columns, strict=True)
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +82,21 @@ def _suggested(policy: LimitPolicy, figures: CustomerFigures) -> Money | None:
         return None
 
 
+Statements = Mapping[int, tuple[str, int | None, int | None]]  # repo.latest_statements
+
+
 def _suggestions(
-    session: Session, company_id: int, as_of: date, policy: LimitPolicy, grades: dict[int, str]
+    session: Session,
+    statements: Statements,
+    as_of: date,
+    policy: LimitPolicy,
+    grades: Mapping[int, str],
 ) -> Suggestions:
+    """The suggestions for each holder's grade (``grades``) and figures (``statements``): a
+    group's are its worst grade and its parent's statement."""
     base = policy.currency
     by_customer: dict[int, Money | None] = {}
-    for customer_id, (currency, revenue, equity) in repo.latest_statements(
-        session, company_id, as_of
-    ).items():
+    for customer_id, (currency, revenue, equity) in statements.items():
 
         def money(minor: int | None, currency: str = currency) -> Money | None:
             if minor is None:
@@ -176,28 +109,52 @@ def _suggestions(
     return Suggestions(by_grade, by_customer)
 
 
-@dataclass(frozen=True, slots=True)
-class Inputs:
-    """Everything the rules read, for every customer with a limit."""
-
-    limits: pl.DataFrame  # limit_id, customer_id, amount_minor, revision, changed_on, ...
-    grades: dict[int, str]
-    behaviour: dict[int, Behaviour]  # customers with money applied in the last 12 months
-    suggestions: Suggestions
-    skipped: int  # customers left alone: a review request of theirs is still pending
-    alerts: Mapping[int, CustomerAlerts]  # customers with an open alert
-
-
 class CustomerAlerts(NamedTuple):
-    """A customer's open alerts and the instant its limit last changed."""
+    """A customer's (or a group's) open alerts and the instant its limit last changed."""
 
     changed_at: datetime | None
     alerts: tuple[Alert, ...]
 
 
-def _alerts(session: Session, company_id: int) -> dict[int, CustomerAlerts]:
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The limits of one scope under review and the facts the rules read of their holders —
+    customers (``customer``), or groups by their parent (``group``)."""
+
+    scope: str
+    limits: pl.DataFrame  # limit_id, customer_id, amount_minor, revision, changed_on, ...
+    grades: Mapping[int, str]
+    suggestions: Suggestions
+    behaviour: Mapping[int, sums.Behaviour]  # those with money applied in the last 12 months
+    alerts: Mapping[int, CustomerAlerts]  # those with an open alert
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything the rules read, for every customer limit and every group limit."""
+
+    customers: Held
+    groups: Held
+    skipped: int  # limits left alone: a review request of theirs is still pending
+    described: Mapping[int, Line]  # per group parent, the proposal's first line (``group``)
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    """The rows read once for the whole portfolio, summed per customer and per group."""
+
+    people: pl.DataFrame  # the snapshot's customers: customer_id, customer (code), parent_id
+    late: pl.DataFrame  # sums.lateness
+    issued: Mapping[str, pl.DataFrame]  # sums.issued
+    net: pl.DataFrame  # netted payment applications of the last 12 months
+    grades: dict[int, str]
+    statements: Statements
+    alerts: list[repo.OpenAlert]
+
+
+def _alerts(rows: list[repo.OpenAlert]) -> dict[int, CustomerAlerts]:
     found: dict[int, CustomerAlerts] = {}
-    for row in repo.open_alerts(session, company_id):
+    for row in rows:
         alert = Alert(row.kind, row.severity, row.observed_on, row.source, row.created_at)
         held = found.get(row.customer_id)
         alerts = (alert,) if held is None else (*held.alerts, alert)
@@ -205,31 +162,142 @@ def _alerts(session: Session, company_id: int) -> dict[int, CustomerAlerts]:
     return found
 
 
+def _with_figures(
+    session: Session,
+    limits: pl.DataFrame,
+    data: Portfolio,
+    as_of: date,
+    base: str,
+    roots: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """``limits`` with each holder's most days late and sales (per group with ``roots``)."""
+    return (
+        limits.join(sums.max_days_late(data.late, roots), on="customer_id", how="left")
+        .join(sums.sales(session, data.issued, as_of, base, roots), on="customer_id", how="left")
+        .with_columns(pl.col("sales_recent", "sales_before").fill_null(0))
+    )
+
+
 def _inputs(session: Session, actor: Actor, as_of: date, policy: LimitPolicy) -> Inputs:
     company, base = actor.company_id, policy.currency
     limits = repo.customer_limits(session, company).filter(pl.col("currency") == base)
     pending = repo.pending_review_customers(session, company)
-    if pending:
-        limits = limits.filter(~pl.col("customer_id").is_in(list(pending)))
+    waiting = [customer for customer, scope in pending if scope == "customer"]
+    if waiting:
+        limits = limits.filter(~pl.col("customer_id").is_in(waiting))
     view = snapshot_for(session, company)
-    limits = (
-        limits.join(_max_days_late(view, as_of), on="customer_id", how="left")
-        .join(_sales(session, view, as_of, base), on="customer_id", how="left")
-        .with_columns(pl.col("sales_recent", "sales_before").fill_null(0))
-    )
     graded = analytics.grades_on(session, company, as_of)
-    grades = dict(zip(graded["customer_id"].to_list(), graded["grade"].to_list(), strict=True))
-    behaviour = _behaviour(session, company, as_of)
-    suggestions = _suggestions(session, company, as_of, policy, grades)
-    alerts = _alerts(session, company)
-    return Inputs(limits, grades, behaviour, suggestions, len(pending), alerts)
+    rows = analytics.payments_applied(session, company, months_before(as_of, 12), as_of, None)
+    data = Portfolio(
+        view.people,
+        sums.lateness(view, as_of),
+        sums.issued(view, as_of),
+        netted(rows),
+        dict(zip(graded["customer_id"].to_list(), graded["grade"].to_list(), strict=True)),
+        repo.latest_statements(session, company, as_of),
+        repo.open_alerts(session, company),
+    )
+    customers = Held(
+        "customer",
+        _with_figures(session, limits, data, as_of, base),
+        data.grades,
+        _suggestions(session, data.statements, as_of, policy, data.grades),
+        sums.behaviour(data.net, as_of),
+        _alerts(data.alerts),
+    )
+    held = [
+        g
+        for g in repo.group_limits(session, company)
+        if g.currency == base and (g.customer_id, "group") not in pending
+    ]
+    groups, described = _groups(session, held, data, policy, as_of)
+    return Inputs(customers, groups, len(pending), described)
+
+
+_GROUP_LIMITS = {"limit_id": pl.Int64, "customer_id": pl.Int64, "amount_minor": pl.Int64,
+                 "revision": pl.Int64, "changed_on": pl.Date}  # fmt: skip
+
+
+def _groups(
+    session: Session, held: list[repo.GroupLimit], data: Portfolio, policy: LimitPolicy, as_of: date
+) -> tuple[Held, dict[int, Line]]:
+    """The group limits under review with their groups' pooled facts, and each group's
+    ``group`` line (its parent's code and how many members)."""
+    base, parents = policy.currency, [g.customer_id for g in held]
+    people = data.people
+    members = people.filter(pl.col("parent_id").is_in(parents))
+    roots = pl.concat(
+        [
+            pl.DataFrame({"customer_id": parents, "root_id": parents}, schema=_ROOTS),
+            members.select("customer_id", root_id="parent_id"),
+        ]
+    )
+    codes = people.filter(pl.col("customer_id").is_in(roots["customer_id"].to_list()))
+    code = dict(zip(codes["customer_id"].to_list(), codes["customer"].to_list(), strict=True))
+    of = dict(zip(roots["customer_id"].to_list(), roots["root_id"].to_list(), strict=True))
+    limits = pl.DataFrame(
+        [(g.limit_id, g.customer_id, g.amount_minor, g.revision, g.changed_on) for g in held],
+        schema=_GROUP_LIMITS,
+        orient="row",
+    )
+    changed = {g.customer_id: g.updated_at for g in held}
+    worst = _worst_grades(data.grades, of)
+    statements = {p: data.statements[p] for p in parents if p in data.statements}
+    groups = Held(
+        "group",
+        _with_figures(session, limits, data, as_of, base, roots),
+        worst,
+        _suggestions(session, statements, as_of, policy, worst),
+        sums.behaviour(data.net, as_of, roots),
+        _group_alerts(data.alerts, of, code, changed),
+    )
+    counts = members.group_by("parent_id").len()
+    size = dict(zip(counts["parent_id"].to_list(), counts["len"].to_list(), strict=True))
+    return groups, {p: group_line(code[p], size.get(p, 0)) for p in parents}
+
+
+_ROOTS = {"customer_id": pl.Int64, "root_id": pl.Int64}
+
+
+def _worst_grades(grades: Mapping[int, str], of: Mapping[int, int]) -> dict[int, str]:
+    """Per group parent, the worst grade (``GRADES`` runs best to worst) held by any of the
+    group's rated customers; a group none of whose customers is rated is absent."""
+    worst: dict[int, str] = {}
+    for customer, root in of.items():
+        grade = grades.get(customer)
+        if grade is None:
+            continue  # unrated: ignored
+        held = worst.get(root)
+        if held is None or GRADES.index(grade) > GRADES.index(held):
+            worst[root] = grade
+    return worst
+
+
+def _group_alerts(
+    rows: list[repo.OpenAlert],
+    of: Mapping[int, int],
+    code: Mapping[int, str],
+    changed: Mapping[int, datetime],
+) -> dict[int, CustomerAlerts]:
+    """Per group parent, the open alerts of every customer of the group — a member's named by
+    its code — new against the group limit's last change (``changed``)."""
+    found: dict[int, list[Alert]] = {}
+    for row in rows:
+        root = of.get(row.customer_id)
+        if root is None:
+            continue
+        member = None if row.customer_id == root else code[row.customer_id]
+        alert = Alert(row.kind, row.severity, row.observed_on, row.source, row.created_at, member)
+        found.setdefault(root, []).append(alert)
+    return {root: CustomerAlerts(changed[root], tuple(a)) for root, a in found.items()}
 
 
 class LimitRow(NamedTuple):
-    """The limit a proposal changes: its id and the revision it has now."""
+    """The limit a proposal changes: its id, the revision it has now and its scope."""
 
     limit_id: int
     revision: int
+    scope: str
 
 
 _FACT_COLUMNS = ("limit_id", "revision", "customer_id", "amount_minor", "max_days_late",
@@ -237,15 +305,15 @@ _FACT_COLUMNS = ("limit_id", "revision", "customer_id", "amount_minor", "max_day
 
 
 def _facts(
-    inputs: Inputs, base: str, rules: Thresholds, as_of: date
+    held: Held, base: str, rules: Thresholds, as_of: date
 ) -> tuple[int, list[tuple[Facts, LimitRow]]]:
-    """How many customers are reviewed, and the facts (with the limit row) of those the rules
-    may change (:func:`may_propose`): the rest, most of them, are judged on plain values and
-    no object is built for them. Read column by column: a million rows as dictionaries cost
-    seconds."""
-    columns = [inputs.limits.get_column(name).to_list() for name in _FACT_COLUMNS]
-    grades, behaviour, suggestions = inputs.grades, inputs.behaviour, inputs.suggestions
-    nothing, calm = Behaviour(None, None, None), CustomerAlerts(None, ())
+    """How many of ``held``'s limits are reviewed, and the facts (with the limit row) of those
+    the rules may change (:func:`may_propose`): the rest, most of them, are judged on plain
+    values and no object is built for them. Read column by column: a million rows as
+    dictionaries cost seconds."""
+    columns = [held.limits.get_column(name).to_list() for name in _FACT_COLUMNS]
+    grades, behaviour, suggestions = held.grades, held.behaviour, held.suggestions
+    nothing, calm = sums.Behaviour(None, None, None), CustomerAlerts(None, ())
     reviewed, found = 0, []
     for limit_id, revision, customer, amount, most_late, recent, before, changed in zip(
         *columns, strict=True
@@ -256,7 +324,7 @@ def _facts(
             continue
         reviewed += 1
         days_3m, share_3m, days_12m = behaviour.get(customer, nothing)
-        changed_at, alerts = inputs.alerts.get(customer, calm)
+        changed_at, alerts = held.alerts.get(customer, calm)
         plain = (amount, suggested.minor, grade, most_late, days_3m, days_12m, share_3m,
                  recent, before, changed, changed_at, alerts)  # fmt: skip
         if suggested.currency == base and not may_propose(plain, rules, as_of):
@@ -276,7 +344,7 @@ def _facts(
             changed_at=changed_at,
             alerts=alerts,
         )
-        found.append((facts, LimitRow(limit_id, revision)))
+        found.append((facts, LimitRow(limit_id, revision, held.scope)))
     return reviewed, found
 
 
@@ -298,18 +366,18 @@ def _text(proposal: Proposal) -> str:
 class Plan:
     as_of: date
     applied: list[tuple[Proposal, LimitRow]]
-    requested: list[Proposal]
+    requested: list[tuple[Proposal, LimitRow]]
 
 
-def _limit_event(p: Proposal, revision: int) -> audit.Event:
+def _limit_event(p: Proposal, row: LimitRow) -> audit.Event:
     body = {
-        "scope": "customer",
+        "scope": row.scope,
         "currency": p.current.currency,
         "before": p.current.decimal_string(),
         "after": p.proposed.decimal_string(),
         "source": "review",
         "request_id": None,
-        "revision": revision,
+        "revision": row.revision + 1,
         "as_of": p.as_of,
         "kind": p.kind,
         "explanation": _lines(p),
@@ -317,12 +385,12 @@ def _limit_event(p: Proposal, revision: int) -> audit.Event:
     return audit.Event("limit.set", f"customer:{p.customer_id}", body)
 
 
-def _request(company_id: int, p: Proposal, role: str, at: datetime) -> dict[str, Any]:
+def _request(company_id: int, p: Proposal, scope: str, role: str, at: datetime) -> dict[str, Any]:
     """A ``limit_requests`` row, as the columns to insert."""
     return {
         "company_id": company_id,
         "customer_id": p.customer_id,
-        "scope": "customer",
+        "scope": scope,
         "currency": p.current.currency,
         "amount_minor": p.proposed.minor,
         "previous_minor": p.current.minor,
@@ -366,8 +434,9 @@ def _write(session: Session, actor: Actor, plan: Plan, at: datetime) -> list[Pro
               "updated_at": at, "updated_by": SYSTEM}  # fmt: skip
     changed = repo.set_limits(session, changes, values)
     applied = [(p, row) for p, row in plan.applied if row.limit_id in changed]
-    events = [_limit_event(p, row.revision + 1) for p, row in applied]
-    rows = [_request(company, p, ladder.approver_for(p.proposed), at) for p in plan.requested]
+    events = [_limit_event(p, row) for p, row in applied]
+    rows = [_request(company, p, row.scope, ladder.approver_for(p.proposed), at)
+            for p, row in plan.requested]  # fmt: skip
     ids = repo.add_requests(session, rows)
     events += [_request_event(i, r) for i, r in zip(ids, rows, strict=True)]
     audit.record_many(session, company, SYSTEM, events, at)
@@ -387,8 +456,9 @@ def run_review(
     dry_run: bool = False,
     rules: Thresholds | None = None,
 ) -> ReviewOut:
-    """Review every customer's limit on ``as_of``: apply what is inside policy, send the rest
-    for approval; ``dry_run`` counts what it would do and writes nothing.
+    """Review every customer limit and every group limit on ``as_of``: apply what is inside
+    policy, send the rest for approval; ``dry_run`` counts what it would do and writes nothing.
+    The counts take both scopes together (a group limit is one limit reviewed, one cut, ...).
 
     A review that writes runs alone: it first takes the company's review lock
     (:func:`repo.lock_review`), and while another review of the company holds it, it is
@@ -403,16 +473,18 @@ def run_review(
     base = identity.require_company(session, actor.company_id).base_currency
     policy = policies.current(session, actor.company_id).policy
     inputs = _inputs(session, actor, as_of, policy)
-    plan = Plan(as_of, [], [])
-    reviewed, candidates = _facts(inputs, base, rules, as_of)
-    for facts, row in candidates:
-        proposal = review(facts, rules, policy.step, as_of)
-        if proposal is None:
-            continue
-        if proposal.auto:
-            plan.applied.append((proposal, row))
-        else:
-            plan.requested.append(proposal)
+    plan, reviewed = Plan(as_of, [], []), 0
+    for held in (inputs.customers, inputs.groups):
+        count, candidates = _facts(held, base, rules, as_of)
+        reviewed += count
+        for facts, row in candidates:
+            proposal = review(facts, rules, policy.step, as_of)
+            if proposal is None:
+                continue
+            if row.scope == "group":  # opened by whose limit it is and what it was judged on
+                lines = (inputs.described[facts.customer_id], *proposal.explanation)
+                proposal = replace(proposal, explanation=lines)
+            (plan.applied if proposal.auto else plan.requested).append((proposal, row))
     applied = [p for p, _ in plan.applied]
     if not dry_run:
         applied = _write(session, actor, plan, clock.now())
