@@ -141,3 +141,27 @@ def test_thresholds_are_data() -> None:
     strict = Thresholds(growth_percent=Decimal(50), increase_grades=("A",))
     assert review(GOOD, strict, STEP, AS_OF) is None
     assert review(replace(GOOD, sales_recent=1_500_000_00), strict, STEP, AS_OF) is not None
+
+
+CHANGED = date(2026, 9, 1)  # the limit's last change, past the quiet days on AS_OF
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # money applied late after the change: new evidence, cut (day after vs the same day)
+        ({"last_late_on": date(2026, 9, 2)}, ("cut", "750000.00", True)),
+        ({"last_late_on": CHANGED}, None),  # the change saw it
+        ({"last_late_on": date(2026, 8, 31)}, None),
+        ({"last_late_on": None}, None),  # the late share from payments the change saw
+        # a limit never changed: every late payment is new
+        ({"changed_on": None, "last_late_on": None}, ("cut", "750000.00", True)),
+        # new evidence does not stop a downgrade's cut, which needs none
+        ({"last_late_on": None, "suggested": cny("800000")}, ("cut", "800000.00", True)),
+    ],
+)
+def test_the_late_cut_needs_a_late_payment_after_the_last_change(
+    change: dict[str, object], expected: object
+) -> None:
+    late = replace(GOOD, share_late_3m=Decimal("31"), max_days_late=40, changed_on=CHANGED)
+    assert _outcome(replace(late, **change)) == expected  # type: ignore[arg-type]

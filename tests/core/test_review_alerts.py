@@ -25,6 +25,7 @@ STEP = Money.parse("10000", "CNY")
 RULES = Thresholds()
 CHANGED_AT = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)  # the limit's last change
 AFTER = CHANGED_AT + timedelta(days=60)
+LATE = date(2026, 11, 10)  # money applied late after the last change: the late cut's evidence
 
 
 def cny(amount: str) -> Money:
@@ -124,7 +125,7 @@ def test_alerts(change: dict[str, object], expected: object) -> None:
     [
         # the lowest target wins among all cut reasons, every reason explained
         (
-            {"share_late_3m": Decimal("31"), "alerts": (alert("high"),)},
+            {"share_late_3m": Decimal("31"), "last_late_on": LATE, "alerts": (alert("high"),)},
             ("cut", "500000.00", ("late_share", "late_cut", *CUT_LINES)),
         ),
         (
@@ -137,7 +138,7 @@ def test_alerts(change: dict[str, object], expected: object) -> None:
         ),
         # a medium alert beside a late cut: the late cut alone
         (
-            {"share_late_3m": Decimal("31"), "alerts": (alert("medium"),)},
+            {"share_late_3m": Decimal("31"), "last_late_on": LATE, "alerts": (alert("medium"),)},
             ("cut", "760000.00", ("late_share", "late_cut", "inside_policy")),
         ),
     ],
@@ -211,12 +212,13 @@ def test_the_alert_cut_percent_is_data() -> None:
 def plain(facts: Facts) -> PlainFacts:
     return (facts.current.minor, facts.suggested.minor, facts.grade, facts.max_days_late,
             facts.days_late_3m, facts.days_late_12m, facts.share_late_3m, facts.sales_recent,
-            facts.sales_before, facts.changed_on, facts.changed_at, facts.alerts)  # fmt: skip
+            facts.sales_before, facts.changed_on, facts.changed_at, facts.alerts,
+            facts.last_late_on)  # fmt: skip
 
 
 def _ignoring_alerts(facts: PlainFacts, rules: Thresholds, as_of: date) -> bool:
     """A broken filter: the one from before alerts, which knows nothing of them."""
-    return may_propose((*facts[:10], None, ()), rules, as_of)
+    return may_propose((*facts[:10], None, (), facts[12]), rules, as_of)
 
 
 DAYS = st.integers(min_value=-5, max_value=60)
@@ -233,7 +235,7 @@ alerts = st.lists(
     max_size=3,
 ).map(tuple)  # fmt: skip
 facts_strategy = st.builds(
-    lambda current, suggested, grade, late, days, share, sales, changed, found: replace(
+    lambda current, suggested, grade, late, days, share, sales, changed, found, last: replace(
         GOOD,
         current=cny(str(current)),
         suggested=cny(str(suggested)),
@@ -245,6 +247,7 @@ facts_strategy = st.builds(
         changed_on=None if changed is None else CHANGED_AT.date() + timedelta(days=changed),
         changed_at=None if changed is None else CHANGED_AT + timedelta(days=changed),
         alerts=found,
+        last_late_on=None if last is None else AS_OF - timedelta(days=last),
     ),
     st.sampled_from([0, 5000, 1015000, 1200000]),
     st.sampled_from([0, 1015000, 1200000, 2000000]),
@@ -255,6 +258,7 @@ facts_strategy = st.builds(
     st.sampled_from([0, 1_100_000_00, 1_200_000_00]),
     st.one_of(st.none(), st.integers(min_value=0, max_value=90)),
     alerts,
+    st.one_of(st.none(), st.integers(min_value=0, max_value=95)),
 )
 
 

@@ -180,3 +180,40 @@ def test_a_closed_alert_is_not_read(db: Database) -> None:
         alerts.close(session, owner, found.id, CloseIn(note="核实无影响 / checked"), b.clock())
     assert _night(db, owner, AS_OF, NIGHT)["increased"] == 1
     assert _limits(db)["UP"] == ("5000000.00", 2, "review")
+
+
+def test_the_same_late_payments_cut_once(db: Database) -> None:
+    """CUT's one late payment (applied 2026-10-15) is still in the 3-month window a month
+    after the review cut for it: the next review, past the quiet days, leaves the limit."""
+    owner = _ledger(db)
+    assert _night(db, owner, AS_OF, NIGHT)["cut"] == 1
+    month = timedelta(days=31)
+    assert _night(db, owner, AS_OF + month, NIGHT + month)["cut"] == 0
+    assert _limits(db)["CUT"] == ("750000.00", 2, "review")
+    assert _lines(db, owner, "CUT") == [["late_share", "late_cut", "inside_policy"]]
+
+
+def test_without_new_evidence_the_same_late_payments_would_cut_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broken variant — any late payment in the window is evidence — cuts CUT a second
+    time for the same payment once the quiet days are over: 750,000 -> 560,000."""
+    monkeypatch.setattr(core_review, "_late_since", lambda *_: True)
+    owner = _ledger(db)
+    _night(db, owner, AS_OF, NIGHT)
+    month = timedelta(days=31)
+    assert _night(db, owner, AS_OF + month, NIGHT + month)["cut"] == 1
+    assert _limits(db)["CUT"] == ("560000.00", 3, "review")
+
+
+def test_a_late_payment_after_the_cut_cuts_again(db: Database) -> None:
+    """New evidence: CUT pays another invoice late after the review's cut; a month later the
+    review cuts again (750,000 -> 560,000)."""
+    owner = _ledger(db)
+    _night(db, owner, AS_OF, NIGHT)
+    b.invoice(db, owner, ref="CUT-2", customer="CUT", amount="50000", issued_on=date(2026, 10, 1))
+    b.payment(db, owner, ref="CUT-P2", customer="CUT", amount="50000",
+              received_on=date(2026, 12, 10), to={"CUT-2": "50000"})  # fmt: skip
+    month = timedelta(days=31)
+    assert _night(db, owner, AS_OF + month, NIGHT + month)["cut"] == 1
+    assert _limits(db)["CUT"] == ("560000.00", 3, "review")

@@ -162,10 +162,11 @@ def test_the_groups_payments_are_pooled_before_the_sums(
         rows = analytics.payments_applied(session, owner.company_id, YEAR_AGO, AS_OF, None)
         alone = review_sums.behaviour(netted(rows), AS_OF)
         r, m1 = (customers.get_by_code(session, owner, c).id for c in ("R", "M1"))
-    # (days late over 3 months, % paid late over 3 months, days late over 12 months)
+    # (days late over 3 months, % paid late over 3 months, days late over 12 months, the last
+    # day money was applied late in 3 months)
     assert {c: tuple(map(str, alone[c])) for c in (r, m1)} == {
-        r: ("None", "None", "0.00"),
-        m1: ("12.00", "30.00", "12.00"),
+        r: ("None", "None", "0.00", "None"),
+        m1: ("12.00", "30.00", "12.00", "2026-11-03"),
     }
     # ... and the broken variant that judges the group on its parent's own payments cuts
     # nothing (a dry run with the pooling taken out).

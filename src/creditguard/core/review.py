@@ -14,6 +14,10 @@ Rules (defaults in :class:`Thresholds`):
   late exceeds the 12-month one by ``rising_days`` or more, or the share paid late in the last
   3 months is above ``late_share_percent`` (cut by ``cut_percent``, rounded down to the step).
   Both: the lower amount. A cut is always inside policy (it lowers risk): applied at once.
+  The late cut needs new evidence: money applied late after the limit last changed
+  (``last_late_on`` after ``changed_on``). The payments the last change saw — a person's
+  decision, or the review's own cut — are not counted twice: without this, the same late
+  month would cut again each time ``quiet_days`` ran out while it is still in the window.
 * **Increase** (提额) when the record is clean (nothing more than ``clean_days`` late in the
   last 12 months, nothing open more than that past due), sales are rising (the last 6 months
   at least ``growth_percent`` above the 6 before), the grade is one of ``increase_grades`` and
@@ -96,7 +100,8 @@ class Facts:
 
     ``max_days_late``: the most days late of money paid in the last 12 months or of an item
     still open (``None``: no payment and nothing open). ``days_late_3m`` / ``days_late_12m``:
-    amount-weighted days late; ``share_late_3m``: percent of the amount paid late.
+    amount-weighted days late; ``share_late_3m``: percent of the amount paid late;
+    ``last_late_on``: the last day in those 3 months money was applied late (``None``: none).
     """
 
     customer_id: int
@@ -112,11 +117,12 @@ class Facts:
     changed_on: date | None = None  # business day the limit last changed (request or review)
     changed_at: datetime | None = None  # the instant it changed (read where there are alerts)
     alerts: tuple[Alert, ...] = ()  # open alerts (status open when the review runs)
+    last_late_on: date | None = None  # the late cut's new evidence (see the module's rules)
 
 
 PlainFacts = tuple[
     int, int, str | None, int | None, Decimal | None, Decimal | None, Decimal | None, int, int,
-    date | None, datetime | None, tuple[Alert, ...],
+    date | None, datetime | None, tuple[Alert, ...], date | None,
 ]  # fmt: skip
 """:class:`Facts` as plain values, for :func:`may_propose` (see there)."""
 
@@ -174,6 +180,8 @@ def _suggestion_cut(facts: Facts) -> Cut | None:
 
 
 def _late_cut(facts: Facts, rules: Thresholds, step: Money) -> Cut | None:
+    if not _late_since(facts.last_late_on, facts.changed_on):
+        return None
     late = _late_lines(facts, rules)
     if not late:
         return None
@@ -276,6 +284,18 @@ def _quiet(changed_on: date | None, rules: Thresholds, as_of: date) -> bool:
     return changed_on is not None and (as_of - changed_on).days < rules.quiet_days
 
 
+def _late_since(last_late_on: date | None, changed_on: date | None) -> bool:
+    """Return whether money was applied late after the limit last changed (new evidence).
+
+    Payments the last change already saw (a person's decision, or the review's own cut) stay
+    in the 3-month window for up to 3 months; without this they would cut again every
+    ``quiet_days`` for the same late payments.
+    """
+    if changed_on is None:
+        return True
+    return last_late_on is not None and last_late_on > changed_on
+
+
 def _late_lines(facts: Facts, rules: Thresholds) -> list[Line]:
     lines = []
     recent, year = facts.days_late_3m, facts.days_late_12m
@@ -347,15 +367,18 @@ def may_propose(
     Decided before any object is built (most customers, most nights). ``facts``: current and
     suggested limit (minor units, one currency), grade, max_days_late, days_late_3m,
     days_late_12m, share_late_3m, sales_recent, sales_before, changed_on, changed_at, alerts,
-    as in :class:`Facts`.
+    last_late_on, as in :class:`Facts`.
     """
-    (current, suggested, _, _, recent, year, share, _, _, changed, changed_at, alerts) = facts
+    (current, suggested, _, _, recent, year, share, _, _, changed, changed_at, alerts,
+     last_late) = facts  # fmt: skip
     if current > 0 and _cutting(alerts, changed_at, as_of):
         return True  # a new alert's cut, even inside quiet days
     if _quiet(changed, rules, as_of):
         return False
-    if suggested < current or _rising(recent, year, share, rules):
-        return True  # a cut to the suggestion, or for late payments
+    if suggested < current:
+        return True  # a cut to the suggestion
+    if _rising(recent, year, share, rules) and _late_since(last_late, changed):
+        return True  # a cut for late payments
     if alerts and _any_open(alerts, as_of):
         return False  # no increase while an alert is open
     return _may_increase(facts, rules)
@@ -364,7 +387,8 @@ def may_propose(
 def _plain(facts: Facts) -> PlainFacts:
     return (facts.current.minor, facts.suggested.minor, facts.grade, facts.max_days_late,
             facts.days_late_3m, facts.days_late_12m, facts.share_late_3m, facts.sales_recent,
-            facts.sales_before, facts.changed_on, facts.changed_at, facts.alerts)  # fmt: skip
+            facts.sales_before, facts.changed_on, facts.changed_at, facts.alerts,
+            facts.last_late_on)  # fmt: skip
 
 
 def _increase(facts: Facts, rules: Thresholds) -> list[Line] | None:

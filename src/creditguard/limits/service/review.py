@@ -313,7 +313,7 @@ def _facts(
     dictionaries cost seconds."""
     columns = [held.limits.get_column(name).to_list() for name in _FACT_COLUMNS]
     grades, behaviour, suggestions = held.grades, held.behaviour, held.suggestions
-    nothing, calm = sums.Behaviour(None, None, None), CustomerAlerts(None, ())
+    nothing, calm = sums.Behaviour(None, None, None, None), CustomerAlerts(None, ())
     reviewed, found = 0, []
     for limit_id, revision, customer, amount, most_late, recent, before, changed in zip(
         *columns, strict=True
@@ -323,10 +323,10 @@ def _facts(
         if suggested is None:
             continue
         reviewed += 1
-        days_3m, share_3m, days_12m = behaviour.get(customer, nothing)
+        days_3m, share_3m, days_12m, last_late = behaviour.get(customer, nothing)
         changed_at, alerts = held.alerts.get(customer, calm)
         plain = (amount, suggested.minor, grade, most_late, days_3m, days_12m, share_3m,
-                 recent, before, changed, changed_at, alerts)  # fmt: skip
+                 recent, before, changed, changed_at, alerts, last_late)  # fmt: skip
         if suggested.currency == base and not may_propose(plain, rules, as_of):
             continue
         facts = Facts(
@@ -343,6 +343,7 @@ def _facts(
             changed_on=changed,
             changed_at=changed_at,
             alerts=alerts,
+            last_late_on=last_late,
         )
         found.append((facts, LimitRow(limit_id, revision, held.scope)))
     return reviewed, found

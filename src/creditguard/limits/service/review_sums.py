@@ -116,6 +116,7 @@ class Behaviour(NamedTuple):
     days_late_3m: Decimal | None
     share_late_3m: Decimal | None
     days_late_12m: Decimal | None
+    last_late_on: date | None  # the last day in 3 months money was applied late
 
 
 def behaviour(
@@ -130,19 +131,23 @@ def behaviour(
     sums = []
     for months in (3, 12):
         window = payments.filter(pl.col("applied_on") > months_before(as_of, months))
-        sums.append(
-            window.group_by("customer_id").agg(
-                pl.col("amount_minor").sum().alias(f"paid_{months}"),
-                (pl.col("amount_minor") * pl.col("late")).sum().alias(f"weighted_{months}"),
-                pl.col("amount_minor").filter(pl.col("late") > 0).sum().alias(f"late_{months}"),
-            )
-        )
+        late = pl.col("late") > 0
+        figures = [
+            pl.col("amount_minor").sum().alias(f"paid_{months}"),
+            (pl.col("amount_minor") * pl.col("late")).sum().alias(f"weighted_{months}"),
+            pl.col("amount_minor").filter(late).sum().alias(f"late_{months}"),
+        ]
+        if months == 3:
+            figures.append(pl.col("applied_on").filter(late).max().alias("last_late_on"))
+        sums.append(window.group_by("customer_id").agg(figures))
     recent, year = sums
-    both = year.join(recent, on="customer_id", how="full", coalesce=True).fill_null(0)
-    names = ("customer_id", "paid_3", "weighted_3", "late_3", "paid_12", "weighted_12")
+    both = year.join(recent, on="customer_id", how="full", coalesce=True)
+    both = both.with_columns(pl.exclude("last_late_on").fill_null(0))
+    names = ("customer_id", "paid_3", "weighted_3", "late_3", "paid_12", "weighted_12",
+             "last_late_on")  # fmt: skip
     columns = [both.get_column(name).to_list() for name in names]
     ratio, share = formula.ratio, formula.share
     return {
-        customer: Behaviour(ratio(w3, p3), share(l3, p3), ratio(w12, p12))
-        for customer, p3, w3, l3, p12, w12 in zip(*columns, strict=True)
+        customer: Behaviour(ratio(w3, p3), share(l3, p3), ratio(w12, p12), last)
+        for customer, p3, w3, l3, p12, w12, last in zip(*columns, strict=True)
     }
