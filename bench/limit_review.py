@@ -11,6 +11,9 @@
    A share (``--alert-share``, default 1 %) has an open risk alert recorded the day before the
    review, after its limit last changed: critical 10 %, high 30 %, medium 40 %, low 20 %
    (critical cuts to zero, high by half, medium and low block increases).
+   A share (``--group-share``, default 2 %) are the parents of groups (集团): the next 2-4
+   customers are its members (``parent_id``) and the parent holds a group limit besides its
+   own (twice its own limit), reviewed on the group's pooled facts.
 2. ``run_review`` as of 2026-11-22: a dry run with a cold portfolio snapshot (read from the
    database), a dry run with it warm, then the review applying its changes — limit updates,
    requests, audit entries — **committed**, on a copy of the database file so the database
@@ -21,7 +24,7 @@
    chain is verified and every limit and request row digested (the same digest: the same rows).
 
     .venv/bin/python bench/limit_review.py [--customers 1000000] [--keep PATH]
-        [--ledger-share 0.2] [--alert-share 0.01]
+        [--ledger-share 0.2] [--alert-share 0.01] [--group-share 0.02]
 
 Prints its figures, never asserts.
 """
@@ -135,7 +138,7 @@ def _alert_row(customer_id: int, company: int, rng: random.Random) -> dict[str, 
             "created_at": NOW - timedelta(days=1), "created_by": "bench"}  # fmt: skip
 
 
-def build(url: str, count: int, share: float, alert_share: float) -> None:
+def build(url: str, count: int, share: float, alert_share: float, group_share: float) -> None:
     db = Database(url)
     upgrade(db.engine)
     clock = FixedClock(NOW)
@@ -146,6 +149,7 @@ def build(url: str, count: int, share: float, alert_share: float) -> None:
             session, CompanyIn(code="BENCH", name="Bench Trading", base_currency="CNY"), clock
         ).id
         scorecard = policy_row(session, Actor(company, "user:bench", "admin"), clock)
+    parent, members_left = None, 0  # the group being filled, and how many members it awaits
     for part in _chunks(count):
         people, ratings, limits, alerts = [], [], [], []
         ledger: dict[str, list[dict[str, Any]]] = {"inv": [], "ins": [], "pay": [], "app": []}
@@ -154,7 +158,16 @@ def build(url: str, count: int, share: float, alert_share: float) -> None:
             people.append({"id": i + 1, "company_id": company, "code": f"C{i:07d}",
                            "name": f"客户 {i}", "country": "CN", "currency": "CNY",
                            "payment_terms": "net 30", "status": "active", "created_at": NOW,
-                           "updated_at": NOW, "revision": i + 1})  # fmt: skip
+                           "updated_at": NOW, "revision": i + 1,
+                           "parent_id": parent if members_left else None})  # fmt: skip
+            if members_left:
+                members_left -= 1
+            elif rng.random() < group_share:
+                parent, members_left = i + 1, rng.randint(2, 4)
+                limits.append({"company_id": company, "customer_id": i + 1, "scope": "group",
+                               "currency": "CNY", "amount_minor": 2 * limit, "source": "manual",
+                               "revision": 1, "changed_on": date(2026, 1, 15),
+                               "updated_at": LIMIT_AT, "updated_by": "bench"})  # fmt: skip
             ratings.append({"company_id": company, "customer_id": i + 1,
                             "policy_id": scorecard.id, "policy_version": scorecard.version,
                             "kind": "scorecard", "trigger": "bench", "as_of": AS_OF.replace(
@@ -184,16 +197,21 @@ def build(url: str, count: int, share: float, alert_share: float) -> None:
 
 
 def _describe(db: Database) -> str:
+    def count(model: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(model).where(*where)
+
     with db.read() as session:
         counts = {
-            name: session.scalar(select(func.count()).select_from(model))
-            for name, model in (
-                ("customers", Customer),
-                ("limits", CreditLimit),
-                ("ratings", CreditRating),
-                ("invoices", Invoice),
-                ("payments", Payment),
-                ("open alerts", RiskAlert),
+            name: session.scalar(stmt)
+            for name, stmt in (
+                ("customers", count(Customer)),
+                ("members of groups", count(Customer, Customer.parent_id.is_not(None))),
+                ("customer limits", count(CreditLimit, CreditLimit.scope == "customer")),
+                ("group limits", count(CreditLimit, CreditLimit.scope == "group")),
+                ("ratings", count(CreditRating)),
+                ("invoices", count(Invoice)),
+                ("payments", count(Payment)),
+                ("open alerts", count(RiskAlert)),
             )
         }
     return ", ".join(f"{n} {c:,}" for n, c in counts.items())
@@ -285,13 +303,14 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="SQLite file to build once and reuse")
     parser.add_argument("--ledger-share", type=float, default=0.2)
     parser.add_argument("--alert-share", type=float, default=0.01)
+    parser.add_argument("--group-share", type=float, default=0.02)
     args = parser.parse_args()
     path = args.keep or Path(tempfile.mkdtemp(prefix="cg-review-")) / "review.db"
     url = f"sqlite:///{path}"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (1 min)")
     if not path.exists():
         started = time.perf_counter()
-        build(url, args.customers, args.ledger_share, args.alert_share)
+        build(url, args.customers, args.ledger_share, args.alert_share, args.group_share)
         print(f"built {path} in {time.perf_counter() - started:.1f} s")
     else:
         print(f"reusing {path}")
