@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import psycopg
 import pytest
-from alembic import command
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from creditguard.alerts import service
 from creditguard.alerts.schemas import AlertIn
 from creditguard.db import Database
-from creditguard.db.migrate import alembic_config, upgrade
+from creditguard.db.migrate import upgrade
 from creditguard.models import RiskAlert
 from tests import builders as b
-
-
-def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+from tests.migrating import downgrade, empty_database
 
 
 @pytest.fixture
 def fresh(database: Database, tmp_path: Path) -> Iterator[str]:
     """An empty database of the engine under test, for migrating up and down."""
-    if database.dialect == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    server = os.environ["CREDITGUARD_TEST_DATABASE_URL"]
-    name = f"cg_test_alerts_{secrets.token_hex(4)}"
-    with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _downgrade(database: Database, revision: str) -> None:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with empty_database(database, tmp_path, "alerts") as url:
+        yield url
 
 
 def _record(database: Database) -> list[int]:
@@ -65,7 +40,7 @@ def test_migration_0010_up_down_up(fresh: str) -> None:
     try:
         upgrade(database.engine)
         assert _record(database) == [1]
-        _downgrade(database, "0009")
+        downgrade(database, "0009")
         assert "risk_alerts" not in inspect(database.engine).get_table_names()
         upgrade(database.engine)
         found = inspect(database.engine).get_indexes("risk_alerts")

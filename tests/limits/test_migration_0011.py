@@ -3,52 +3,27 @@ and up again, on both engines: what each index allows and refuses."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from alembic import command
 from sqlalchemy import inspect, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from creditguard.db import Database
-from creditguard.db.migrate import alembic_config, upgrade
+from creditguard.db.migrate import upgrade
 from creditguard.models import LimitRequest
 from tests import builders as b
+from tests.migrating import downgrade, empty_database
 
 INDEX = "uq_limit_requests_pending_review"
-
-
-def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def fresh(database: Database, tmp_path: Path) -> Iterator[str]:
     """An empty database of the engine under test, for migrating up and down."""
-    if database.dialect == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    server = os.environ["CREDITGUARD_TEST_DATABASE_URL"]
-    name = f"cg_test_limits_{secrets.token_hex(4)}"
-    with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _downgrade(database: Database, revision: str) -> None:
-    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with empty_database(database, tmp_path, "limits") as url:
+        yield url
 
 
 def _columns(database: Database) -> list[str]:
@@ -85,13 +60,13 @@ def test_migration_0011_up_down_up(fresh: str) -> None:
             _ask(database, actor.company_id, parent, "group")
         # Down while the parent has both pending: the old index cannot hold, nothing changes.
         with pytest.raises(IntegrityError):
-            _downgrade(database, "0010")
+            downgrade(database, "0010")
         assert _columns(database) == ["company_id", "customer_id", "scope"]
         with database.write() as session:  # one of them decided: down it goes
             session.execute(
                 update(LimitRequest).where(LimitRequest.id == group).values(status="withdrawn")
             )
-        _downgrade(database, "0010")
+        downgrade(database, "0010")
         assert _columns(database) == ["company_id", "customer_id"]
         with pytest.raises(IntegrityError):  # 0009's index: one per customer, whatever scope
             _ask(database, actor.company_id, parent, "group")

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, get_args
@@ -37,7 +36,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from creditguard.api.deps import actor_of, credential_of
-from creditguard.api.fastpath import ASGIApp, Receive, Scope, Send, headers_of
+from creditguard.api.fastpath import Receive, Scope, Send, ThreadedPath, headers_of
 from creditguard.api.routes import reports
 from creditguard.core.aging import Buckets, parse_buckets
 from creditguard.core.errors import DomainError
@@ -93,19 +92,10 @@ def _iso_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
-class CustomerAgingPath:
+class CustomerAgingPath(ThreadedPath):
     """ASGI middleware: one customer's plain aging answered here, everything else by ``app``."""
 
-    def __init__(self, app: ASGIApp, threads: int = 4) -> None:
-        self.app = app
-        self.threads = threads
-        self._executor: ThreadPoolExecutor | None = None
-
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:  # threads start on first use, not for every app built
-            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="aging")
-        return self._executor
+    name = "aging"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == PATH:

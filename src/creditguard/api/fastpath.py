@@ -55,8 +55,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
-class CreditCheckPath:
-    """ASGI middleware: plain credit checks answered here, everything else by ``app``."""
+class ThreadedPath:
+    """An ASGI middleware in front of ``app`` with a small executor of its own for the units
+    of work it answers (``threads`` threads, named ``name``)."""
+
+    name = "fast-path"
 
     def __init__(self, app: ASGIApp, threads: int = 4) -> None:
         self.app = app
@@ -66,8 +69,14 @@ class CreditCheckPath:
     @property
     def executor(self) -> ThreadPoolExecutor:
         if self._executor is None:  # threads start on first use, not for every app built
-            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="credit-check")
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix=self.name)
         return self._executor
+
+
+class CreditCheckPath(ThreadedPath):
+    """ASGI middleware: plain credit checks answered here, everything else by ``app``."""
+
+    name = "credit-check"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
