@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     check_threads: int = Field(
         4, ge=1, le=64, description="Threads per process that run order credit checks."
     )
+    check_batch: int = Field(
+        32,
+        ge=1,
+        le=1000,
+        description="Most order credit checks the fast path decides in one unit of work "
+        "(those waiting together; 1: each alone).",
+    )
     snapshot_dir: str = Field(
         "var/snapshots",
         description="Where portfolio snapshots (Parquet) are kept between runs; empty: in memory.",

@@ -64,3 +64,22 @@ def test_naive_checks_over_commit(db: Database) -> None:
     # 9 rounds of 16 read the same exposure and all approve (the 9th from 89,600): over by 800
     assert (approved, total) == (144, 144 * AMOUNT_MINOR)
     assert total > LIMIT_MINOR
+
+
+@pytest.mark.slow
+def test_checks_in_units_never_over_commit(db: Database) -> None:
+    """The fast path's units of work (service.run_checks, SKIP LOCKED, the rest alone)."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises every writer; the race needs PostgreSQL")
+    approved, total = run(db, workers.reserve_in_units)
+    assert total <= LIMIT_MINOR
+    assert (approved, total) == (142, 142 * AMOUNT_MINOR)
+
+
+@pytest.mark.slow
+def test_units_without_the_row_lock_over_commit(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite serialises every writer; the race needs PostgreSQL")
+    approved, total = run(db, workers.reserve_in_units_naively)
+    assert (approved, total) == (160, 160 * AMOUNT_MINOR)
+    assert total > LIMIT_MINOR

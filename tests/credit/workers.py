@@ -77,3 +77,75 @@ def reserve_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
 
     checks.decide = decide_together
     return reserve_with_service(url, worker, tries, barrier)
+
+
+UNIT = 5  # checks per unit of work in the units' variants
+
+
+def reserve_in_units(url: str, worker: int, tries: int, barrier: Any) -> int:
+    """``tries`` reserving checks of 7.00 for C1 in units of ``UNIT`` (``service.run_checks``),
+    each left unanswered then checked alone, as the API's fast path does; count the approved."""
+    db = Database(url)
+    actor = Actor(1, f"worker:{worker}", "erp_client")
+    approved = 0
+    barrier.wait(timeout=60)
+    for start in range(0, tries, UNIT):
+        asked = [
+            service.Asked(
+                actor,
+                CheckIn(
+                    customer_ref="C1",
+                    amount=AMOUNT,
+                    currency="CNY",
+                    order_ref=f"SO-{worker}-{n}",
+                    reserve=True,
+                ),
+            )
+            for n in range(start, min(start + UNIT, tries))
+        ]
+        with db.write() as session:
+            answers = service.run_checks(session, asked, b.clock())
+        for one, out in zip(asked, answers, strict=True):
+            if out is None:
+                with db.write() as session:
+                    out = service.run_check(session, actor, one.data, b.clock())
+            approved += out.decision == "approved"
+    db.dispose()
+    return approved
+
+
+def reserve_in_units_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
+    """The broken variant of the units: customers read without the row lock.
+
+    Made certain as in :func:`reserve_naively`: each round every process reads the customer
+    once all have committed their previous unit, and each decision waits for every process's
+    decision of the same rank. Round 1 starts at 0: each of the 16 approves its 5 (56,000);
+    round 2 starts at 56,000, where 5 more fit for each: 160 approved, 112,000 reserved."""
+
+    def read_unlocked(session: Session, company_id: int, codes: Any) -> dict[str, Any]:
+        barrier.wait(timeout=WAIT_SECONDS)
+        rows = session.execute(
+            select(
+                Customer.code,
+                Customer.id,
+                Customer.company_id,
+                Customer.parent_id,
+                Customer.status,
+                Company.base_currency,
+                Company.timezone,
+            )
+            .join(Company, Company.id == Customer.company_id)
+            .where(Customer.company_id == company_id, Customer.code.in_(list(codes)))
+        ).all()
+        return {row[0]: repository.Locked(*row[1:]) for row in rows}
+
+    repository.lock_free_customers = read_unlocked
+    decide = checks.decide
+
+    def decide_together(*args: Any, **kwargs: Any) -> Any:
+        decision = decide(*args, **kwargs)
+        barrier.wait(timeout=WAIT_SECONDS)
+        return decision
+
+    checks.decide = decide_together
+    return reserve_in_units(url, worker, tries, barrier)

@@ -64,7 +64,9 @@ def create_app(
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
     if settings.check_fast_path:  # plain checks answered before routing (api.fastpath)
-        app.add_middleware(CreditCheckPath, threads=settings.check_threads)
+        app.add_middleware(
+            CreditCheckPath, threads=settings.check_threads, batch=settings.check_batch
+        )
     if settings.aging_fast_path:  # one customer's aging, likewise (api.agingpath)
         app.add_middleware(CustomerAgingPath, threads=settings.check_threads)
     # Routes are tried in order: the order credit check, the hottest call an ERP makes, first

@@ -28,8 +28,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,9 +41,9 @@ from starlette.responses import JSONResponse
 
 from creditguard.api.deps import actor_of, credential_of
 from creditguard.core.errors import DomainError
-from creditguard.core.permissions import Actor
 from creditguard.credit import service
 from creditguard.credit.schemas import CheckIn, CheckOut
+from creditguard.credit.service import Asked
 from creditguard.db import Database
 
 PATH = "/api/v1/credit-checks"
@@ -74,9 +78,23 @@ class ThreadedPath:
 
 
 class CreditCheckPath(ThreadedPath):
-    """ASGI middleware: plain credit checks answered here, everything else by ``app``."""
+    """ASGI middleware: plain credit checks answered here, everything else by ``app``.
+
+    Checks are gathered: a request puts its check in a queue, and up to ``threads`` drains
+    (on the executor) each take what waits, up to ``batch`` checks, and decide them in one
+    unit of work (:func:`creditguard.credit.service.run_checks`): one BEGIN, one lock
+    statement and one COMMIT for them all. Alone, a check is its own unit of work as before;
+    under load, the round trips and commits a check costs are shared by those waiting with it.
+    """
 
     name = "credit-check"
+
+    def __init__(self, app: ASGIApp, threads: int = 4, batch: int = 32) -> None:
+        super().__init__(app, threads)
+        self.batch = batch
+        self._lock = threading.Lock()
+        self._waiting: deque[Waiting] = deque()
+        self._drains = 0  # drains running or submitted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
@@ -108,22 +126,106 @@ class CreditCheckPath(ThreadedPath):
         if not actor.may(OPERATION):
             return None
         locale = "zh-CN" if headers.get("accept-language", "").lower().startswith("zh") else "en"
-        loop = asyncio.get_running_loop()
-        out = await loop.run_in_executor(self.executor, _check, state, actor, data, locale)
+        out = await self._gathered(state, Asked(actor, data, locale))
         return None if out is None else JSONResponse(out.model_dump(mode="json"))
 
+    def _gathered(self, state: Any, asked: Asked) -> asyncio.Future[CheckOut | None]:
+        """The check's answer, from the next unit of work a drain runs (see :class:`Waiting`)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CheckOut | None] = loop.create_future()
+        start = False
+        with self._lock:
+            self._waiting.append(Waiting(state, asked, loop, future))
+            if self._drains < self.threads:
+                self._drains += 1
+                start = True
+        if start:
+            self.executor.submit(self._drain)
+        return future
 
-def _check(state: Any, actor: Actor, data: CheckIn, locale: str) -> CheckOut | None:
+    def _drain(self) -> None:
+        """Run what waits, in units of work of up to ``batch`` checks, until nothing does."""
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._drains -= 1
+                    return
+                taken = [
+                    self._waiting.popleft() for _ in range(min(self.batch, len(self._waiting)))
+                ]
+            try:
+                answers = _checks(taken)
+            except BaseException:  # never leave a request waiting
+                answers = [None] * len(taken)
+                log.exception("credit check fast path failed; the route answers")
+            _settle(taken, answers)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A check waiting for a unit of work, and where its answer goes."""
+
+    state: Any  # the app's state: its database and clock
+    asked: Asked
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[CheckOut | None]
+
+
+def _checks(taken: Sequence[Waiting]) -> list[CheckOut | None]:
+    """Answers for ``taken``: together in one unit of work per app (``run_checks``), then
+    alone (``run_check``) each that it left, after it committed. None: the route answers."""
+    answers: list[CheckOut | None] = [None] * len(taken)
+    apps: dict[int, list[int]] = {}
+    for index, one in enumerate(taken):
+        apps.setdefault(id(one.state), []).append(index)
+    for indices in apps.values():
+        state = taken[indices[0]].state
+        together = _together(state, [taken[i].asked for i in indices])
+        for index, out in zip(indices, together, strict=True):
+            answers[index] = out if out is not None else _check(state, taken[index].asked)
+    return answers
+
+
+def _together(state: Any, asked: list[Asked]) -> list[CheckOut | None]:
+    """One unit of work for these checks; all None (nothing written) when it failed."""
+    if len(asked) == 1:  # alone already: the single check's fewer statements
+        return [None]
+    db: Database = state.db
+    try:
+        with db.write() as session:
+            return service.run_checks(session, asked, state.clock)
+    except Exception:  # a database error: rolled back; each is checked alone
+        log.warning("credit checks together failed; each is checked alone", exc_info=True)
+        return [None] * len(asked)
+
+
+def _check(state: Any, asked: Asked) -> CheckOut | None:
     """The route's unit of work; None (nothing written) when it raised: the route answers."""
     db: Database = state.db
     try:
         with db.write() as session:
-            return service.run_check(session, actor, data, state.clock, locale)
+            return service.run_check(session, asked.actor, asked.data, state.clock, asked.locale)
     except DomainError:
         return None
     except Exception:  # a database error: rolled back; the route's try reports it properly
         log.warning("credit check fast path failed; the route answers", exc_info=True)
         return None
+
+
+def _settle(taken: Sequence[Waiting], answers: Sequence[CheckOut | None]) -> None:
+    """Hand each answer to its request's event loop: one wake-up per loop."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for one, out in zip(taken, answers, strict=True):
+        loops.setdefault(one.loop, []).append((one.future, out))
+    for loop, settled in loops.items():
+        with suppress(RuntimeError):  # a loop already closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, settled)
+
+
+def _resolve(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, out in settled:
+        if not future.done():  # a request cancelled meanwhile (client gone)
+            future.set_result(out)
 
 
 def headers_of(scope: Scope) -> dict[str, str]:

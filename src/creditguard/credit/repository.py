@@ -106,25 +106,76 @@ def lock_customer(session: Session, company_id: int, code: str) -> Locked | None
 # The statements of the hot path are built once, with bound parameters (building and hashing a
 # statement costs more than running it). Each stays under 4,096 bytes as PostgreSQL SQL:
 # psycopg parses a longer one again on every execution (tests/credit/test_round_trips.py).
+def _customer_and_company() -> Select[int, int, int | None, str, str, str]:
+    """The columns a check reads of its customer and the customer's company."""
+    customers, companies = Customer.__table__, Company.__table__
+    return select(
+        customers.c.id,
+        customers.c.company_id,
+        customers.c.parent_id,
+        customers.c.status,
+        companies.c.base_currency,
+        companies.c.timezone,
+    ).join(companies, companies.c.id == customers.c.company_id)
+
+
 @cache
 def _lock_customer() -> Select[int, int, int | None, str, str, str]:
-    customers, companies = Customer.__table__, Company.__table__
+    customers = Customer.__table__
     return (
-        select(
-            customers.c.id,
-            customers.c.company_id,
-            customers.c.parent_id,
-            customers.c.status,
-            companies.c.base_currency,
-            companies.c.timezone,
-        )
-        .join(companies, companies.c.id == customers.c.company_id)
+        _customer_and_company()
         .where(
             customers.c.company_id == bindparam("company_id"),
             customers.c.code == bindparam("code"),
         )
         .with_for_update(of=customers)
     )
+
+
+def lock_free_customers(
+    session: Session, company_id: int, codes: Sequence[str]
+) -> dict[str, Locked]:
+    """Lock those of these customers whose rows nobody else holds, and read them (as
+    :func:`lock_customer`), by code; a customer unknown or locked by another transaction is
+    not among them.
+
+    PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, in id order: this never waits for a lock,
+    so a unit of work of several checks cannot deadlock with one of one check; what it skips
+    is checked alone afterwards. SQLite: the write transaction already holds the database.
+    """
+    params = {"company_id": company_id, "codes": list(codes)}
+    found = session.execute(_lock_free_customers(), params)
+    return {row[0]: Locked(*row[1:]) for row in found}
+
+
+@cache
+def _lock_free_customers() -> Select[str, int, int, int | None, str, str, str]:
+    customers = Customer.__table__
+    return (
+        _customer_and_company()
+        .with_only_columns(customers.c.code, *_customer_and_company().selected_columns)
+        .where(
+            customers.c.company_id == bindparam("company_id"),
+            customers.c.code.in_(bindparam("codes", expanding=True)),
+        )
+        .order_by(customers.c.id)
+        .with_for_update(of=customers, skip_locked=True)
+    )
+
+
+def lock_free_roots(session: Session, company_id: int, customer_ids: Sequence[int]) -> set[int]:
+    """Lock those of these customers (group roots) whose rows nobody else holds; their ids.
+
+    SKIP LOCKED, as :func:`lock_free_customers`; SQLite: every one that exists."""
+    if not customer_ids:
+        return set()
+    statement = (
+        select(Customer.id)
+        .where(Customer.company_id == company_id, Customer.id.in_(sorted(set(customer_ids))))
+        .order_by(Customer.id)
+        .with_for_update(skip_locked=True)
+    )
+    return set(session.scalars(statement))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ or currency is a conflict (409) naming ``order_ref``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 from creditguard.audit import service as audit
 from creditguard.clock import Clock, business_today
 from creditguard.core.credit import CheckFacts, Decision, Exposure, Reason, check
-from creditguard.core.errors import Conflict, Forbidden, Problem, invalid, not_found
+from creditguard.core.errors import Conflict, DomainError, Forbidden, Problem, invalid, not_found
 from creditguard.core.money import Money, check_currency
 from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
@@ -162,6 +164,14 @@ def _repeat(
 _STATUS_ZH = {"released": "释放", "invoiced": "开票", "cancelled": "取消", "reserved": "预占"}
 
 
+def _amount(data: CheckIn) -> Money:
+    currency = check_currency(data.currency)
+    amount = Money.parse(data.amount, currency, "amount")
+    if amount.minor <= 0:
+        raise invalid("amount", data.amount, "not_positive")
+    return amount
+
+
 def run_check(
     session: Session, actor: Actor, data: CheckIn, clock: Clock, locale: str = "en"
 ) -> CheckOut:
@@ -173,23 +183,98 @@ def run_check(
     The lock is the unit of work's first statement (no separate transaction id on PostgreSQL,
     see :func:`creditguard.db.engine.lock_first`).
     """
-    currency = check_currency(data.currency)
-    amount = Money.parse(data.amount, currency, "amount")
-    if amount.minor <= 0:
-        raise invalid("amount", data.amount, "not_positive")
+    amount = _amount(data)
     lock_first(session)
     customer = repo.lock_customer(session, actor.company_id, data.customer_ref)
     if customer is None:
         raise not_found("customer", data.customer_ref, "customer_ref")
     if customer.parent_id is not None:  # the group root's row after the member's
         repo.lock_customers(session, actor.company_id, [customer.parent_id])
+    out = _decide_locked(session, Asked(actor, data, locale), amount, customer, clock)
+    assert out is not None  # repeats answered
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One order credit check asked of :func:`run_checks`: by whom, what, in which language."""
+
+    actor: Actor
+    data: CheckIn
+    locale: str = "en"
+
+
+def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[CheckOut | None]:
+    """Several order credit checks in one unit of work, each decided as :func:`run_check`
+    decides it alone: one lock statement, one BEGIN and one COMMIT for them all.
+
+    An answer is None where the check is not decided here and nothing was written for it: the
+    caller checks it alone, with :func:`run_check`, once this unit of work has committed. So
+    are: an invalid amount or currency, an unknown customer (the single check raises the
+    error), a customer whose row (or whose group root's) another transaction holds (locked
+    here with SKIP LOCKED: never waiting, so never deadlocking with a single check), an order
+    reference already checked (its repeat or conflict is answered alone), the same order
+    reference again in ``asked``, and any domain error while deciding (raised before its row
+    is written). The checks are decided one after another, each reading the exposure after the
+    rows of those before it: two checks of one customer or group in one unit of work see each
+    other's reservations as two units of work one after the other would.
+    """
+    answers: list[CheckOut | None] = [None] * len(asked)
+    chosen: dict[int, list[tuple[int, Money]]] = {}  # company -> (index, amount)
+    orders: set[tuple[int, str]] = set()
+    for index, one in enumerate(asked):
+        company_id, data = one.actor.company_id, one.data
+        try:
+            amount = _amount(data)
+        except DomainError:
+            continue
+        if (company_id, data.order_ref) not in orders:
+            orders.add((company_id, data.order_ref))
+            chosen.setdefault(company_id, []).append((index, amount))
+    lock_first(session)
+    for company_id, wanted in chosen.items():
+        codes = [asked[index].data.customer_ref for index, _ in wanted]
+        locked = repo.lock_free_customers(session, company_id, codes)
+        parents = [c.parent_id for c in locked.values() if c.parent_id is not None]
+        roots_held = repo.lock_free_roots(session, company_id, parents)
+        for index, amount in wanted:
+            customer = locked.get(asked[index].data.customer_ref)
+            if customer is None:
+                continue
+            if customer.parent_id is not None and customer.parent_id not in roots_held:
+                continue
+            try:
+                answers[index] = _decide_locked(
+                    session, asked[index], amount, customer, clock, repeats=False
+                )
+            except DomainError:  # raised before its row is written: the single check answers
+                continue
+    return answers
+
+
+def _decide_locked(
+    session: Session,
+    asked: Asked,
+    amount: Money,
+    customer: repo.Locked,
+    clock: Clock,
+    *,
+    repeats: bool = True,
+) -> CheckOut | None:
+    """Decide a check whose customer (and group root) this unit of work has locked, and write
+    it. An order reference already checked is answered as before (``repeats``), or not at all
+    (None, nothing written)."""
+    actor, data, locale = asked.actor, asked.data, asked.locale
     root_id = customer.parent_id if customer.parent_id is not None else customer.id
     base = customer.base_currency
     as_of = business_today(clock, customer.timezone)
     known = repo.facts(session, actor.company_id, customer.id, root_id, data.order_ref, as_of)
-    repeated = _repeat(session, actor, customer, data, amount) if known.checked_before else None
-    if repeated is not None:
-        return answer(repeated, base, locale)
+    if known.checked_before:
+        if not repeats:
+            return None
+        repeated = _repeat(session, actor, customer, data, amount)
+        if repeated is not None:
+            return answer(repeated, base, locale)
     order = reference.convert(session, amount, base, as_of)
     own, group = check_exposure(
         session, actor.company_id, customer, base, as_of, grouped=known.group_limit is not None
