@@ -189,3 +189,79 @@ def test_the_checks_lock_takes_the_transaction_id(db: Database) -> None:
         lock_first(session)
         assert repo.lock_customer(session, actor.company_id, "C1") is not None
         assert session.scalar(probe) is not None
+
+
+def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) -> None:
+    """service.run_checks on PostgreSQL: the lock, the facts of every check (one pipeline),
+    the exposure of every customer (one statement) and every row (one pipeline)."""
+    actor = b.company(db)
+    for n in range(5):
+        b.customer(db, actor, code=f"C{n}")
+        h.rate(db, actor, code=f"C{n}", grade="A", as_of=date(2026, 11, 1))
+        h.set_limit(db, actor, code=f"C{n}", amount="5000.00")
+
+    def units(count: int, tag: str) -> list[tuple[str, bool]]:
+        asked = [
+            service.Asked(
+                actor,
+                CheckIn(
+                    customer_ref=f"C{n}",
+                    amount="10.00",
+                    currency="CNY",
+                    order_ref=f"{tag}-{n}",
+                    reserve=n % 2 == 0,
+                ),
+            )
+            for n in range(count)
+        ]
+        seen: list[tuple[str, bool]] = []
+        execute = psycopg.Cursor.execute
+
+        def noted(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append((str(query), cursor.connection._pipeline is not None))
+            return execute(cursor, query, *args, **kwargs)
+
+        if db.dialect == "postgresql":
+            with pytest.MonkeyPatch.context() as patch, db.write() as session:
+                patch.setattr(psycopg.Cursor, "execute", noted)
+                answers = service.run_checks(session, asked, b.clock())
+        else:
+            with _statements(db) as sent, db.write() as session:
+                answers = service.run_checks(session, asked, b.clock())
+            seen = [(statement, False) for statement in sent]
+        assert [out is not None and out.decision for out in answers] == ["approved"] * count
+        return [(_kind(statement), pipelined) for statement, pipelined in seen]
+
+    units(5, "WARM")  # compiled and cached on first use
+    five = units(5, "SO")
+    if db.dialect == "postgresql":
+        assert five == [
+            ("lock", False),
+            *[("facts", True)] * 5,
+            ("exposure", False),
+            *[("insert", True)] * 5,
+        ]
+        assert units(2, "TWO") == [
+            ("lock", False),
+            *[("facts", True)] * 2,
+            ("exposure", False),
+            *[("insert", True)] * 2,
+        ]
+    else:  # no round trips to save: one statement after another
+        assert [kind for kind, _ in five] == [
+            "begin",
+            "lock",
+            *["facts"] * 5,
+            "exposure",
+            *["insert"] * 8,  # three checks reserve: a check row and a reservation each
+        ]
+
+
+def _kind(statement: str) -> str:
+    if statement.startswith("BEGIN"):
+        return "begin"
+    if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):
+        return "lock"  # SQLite: the write transaction holds the database, no FOR UPDATE
+    if statement.lstrip().startswith(("INSERT", "WITH made")):
+        return "insert"
+    return "facts" if "limit_policies" in statement else "exposure"

@@ -94,20 +94,30 @@ def test_checks_together_are_decided_as_alone(db: Database, acme: Actor) -> None
     assert len(set(ids)) == 3
 
 
-def test_checks_of_one_customer_in_a_unit_see_each_others_reservations(
-    db: Database, acme: Actor
+def test_a_second_check_of_one_customer_waits_for_the_next_unit(db: Database, acme: Actor) -> None:
+    first, second = ask("C1", "600.00", "SO-1"), ask("C1", "600.00", "SO-2")
+    answers = together(db, acme, [first, second])
+    assert [brief(out) for out in answers] == [("approved", "1000.00", []), None]
+    assert reserved(db) == {"SO-1": 60_000}
+    out = alone(db, acme, second)  # as the fast path does once the unit committed
+    assert brief(out) == ("held", "400.00", ["over_limit"])
+    assert reserved(db) == {"SO-1": 60_000}
+
+
+def test_without_one_check_per_group_a_unit_over_commits(
+    db: Database, acme: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked = [ask("C1", "600.00", "SO-1"), ask("C1", "600.00", "SO-2"), ask("C1", "400.00", "SO-3")]
-    answers = together(db, acme, asked)
+    """The broken variant: both checks decide on the same 1,000.00 of headroom."""
+    monkeypatch.setattr(checks, "_group_taken", lambda groups, root_id: False)
+    answers = together(db, acme, [ask("C1", "600.00", "SO-1"), ask("C1", "600.00", "SO-2")])
     assert [brief(out) for out in answers] == [
         ("approved", "1000.00", []),
-        ("held", "400.00", ["over_limit"]),
-        ("approved", "400.00", []),
+        ("approved", "1000.00", []),
     ]
-    assert reserved(db) == {"SO-1": 60_000, "SO-3": 40_000}
+    assert sum(reserved(db).values()) == 120_000  # over the 100,000 limit
 
 
-def test_members_of_one_group_in_a_unit_share_the_group_limit(db: Database) -> None:
+def test_members_of_one_group_are_not_decided_together(db: Database) -> None:
     actor = b.company(db)
     b.customer(db, actor, code="P")
     b.customer(db, actor, code="M1", parent="P")
@@ -122,12 +132,10 @@ def test_members_of_one_group_in_a_unit_share_the_group_limit(db: Database) -> N
         ask("P", "700.00", "SO-3"),
     ]
     answers = together(db, actor, asked)
-    assert [brief(out) for out in answers] == [
-        ("approved", "1000.00", []),
-        ("held", "300.00", ["group_over_limit"]),
-        ("held", "300.00", ["group_over_limit"]),
-    ]
+    assert [brief(out) for out in answers] == [("approved", "1000.00", []), None, None]
     assert reserved(db) == {"SO-1": 70_000}
+    out = alone(db, actor, asked[1])
+    assert brief(out) == ("held", "300.00", ["group_over_limit"])
 
 
 def test_an_order_already_checked_or_twice_in_a_unit_is_answered_alone(

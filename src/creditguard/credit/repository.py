@@ -26,6 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
 from creditguard.db import direct
@@ -219,6 +220,34 @@ def facts(
         "as_of": as_of,
     }
     (row,) = direct.rows(session, _facts(), params)  # Core, on the driver: db.direct
+    return _facts_of(row)
+
+
+def facts_many(
+    session: Session,
+    company_id: int,
+    asked: Sequence[tuple[int, int, str]],
+    as_of: date,
+) -> list[Facts]:
+    """:func:`facts` of each (customer, group root, order reference), in one round trip."""
+    statement = _facts()
+    many = [
+        (
+            statement,
+            {
+                "company_id": company_id,
+                "customer_id": customer_id,
+                "root_id": root_id,
+                "order_ref": order_ref,
+                "as_of": as_of,
+            },
+        )
+        for customer_id, root_id, order_ref in asked
+    ]
+    return [_facts_of(found[0]) for found in direct.rows_many(session, many)]
+
+
+def _facts_of(row: Sequence[Any]) -> Facts:
     own = None if row[6] is None else LimitFacts(int(row[6]), str(row[7]), row[8])
     group = None if row[9] is None else LimitFacts(int(row[9]), str(row[10]), row[11])
     return Facts(row[0] is not None, row[1], row[2], row[3], row[4], row[5], own, group)
@@ -534,6 +563,20 @@ def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | Non
     check_id = int(connection.execute(_insert_check(), values).scalar_one())
     connection.execute(_insert_reservation(), params | {"check_id": check_id})
     return check_id
+
+
+def add_checks(session: Session, checks: Sequence[tuple[dict[str, Any], str | None]]) -> list[int]:
+    """:func:`add_check` of each (values, ``reserve_in``), in order; their ids. PostgreSQL:
+    in one round trip."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [add_check(session, values, reserve_in=reserve_in) for values, reserve_in in checks]
+    statements: list[tuple[Executable, dict[str, Any]]] = [
+        (_insert_check(), values)
+        if reserve_in is None
+        else (_insert_check_and_reservation(), values | {"base_currency": reserve_in})
+        for values, reserve_in in checks
+    ]
+    return [int(found[0][0]) for found in direct.rows_many(session, statements)]
 
 
 def _typed(table: Any, name: str) -> Param:

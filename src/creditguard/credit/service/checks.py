@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReasonOut, HeldOut
 from creditguard.credit.service import notify
-from creditguard.credit.service.exposure import check_exposure
+from creditguard.credit.service.exposure import check_exposure, exposures
 from creditguard.credit.service.policy import stored_of
 from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
@@ -190,9 +191,7 @@ def run_check(
         raise not_found("customer", data.customer_ref, "customer_ref")
     if customer.parent_id is not None:  # the group root's row after the member's
         repo.lock_customers(session, actor.company_id, [customer.parent_id])
-    out = _decide_locked(session, Asked(actor, data, locale), amount, customer, clock)
-    assert out is not None  # repeats answered
-    return out
+    return _decide_locked(session, Asked(actor, data, locale), amount, customer, clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +205,7 @@ class Asked:
 
 def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[CheckOut | None]:
     """Several order credit checks in one unit of work, each decided as :func:`run_check`
-    decides it alone: one lock statement, one BEGIN and one COMMIT for them all.
+    decides it alone, in a few round trips for them all: lock, facts, exposure, the rows.
 
     An answer is None where the check is not decided here and nothing was written for it: the
     caller checks it alone, with :func:`run_check`, once this unit of work has committed. So
@@ -214,10 +213,10 @@ def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[C
     error), a customer whose row (or whose group root's) another transaction holds (locked
     here with SKIP LOCKED: never waiting, so never deadlocking with a single check), an order
     reference already checked (its repeat or conflict is answered alone), the same order
-    reference again in ``asked``, and any domain error while deciding (raised before its row
-    is written). The checks are decided one after another, each reading the exposure after the
-    rows of those before it: two checks of one customer or group in one unit of work see each
-    other's reservations as two units of work one after the other would.
+    reference again, any domain error while deciding (raised before any row is written), and
+    every check after the first of one group (a group root and its members, or one customer):
+    the exposures are read once for the unit, before its rows are written, so a second check
+    of a group must read them again after the first's reservation, alone.
     """
     answers: list[CheckOut | None] = [None] * len(asked)
     chosen: dict[int, list[tuple[int, Money]]] = {}  # company -> (index, amount)
@@ -233,23 +232,141 @@ def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[C
             chosen.setdefault(company_id, []).append((index, amount))
     lock_first(session)
     for company_id, wanted in chosen.items():
-        codes = [asked[index].data.customer_ref for index, _ in wanted]
-        locked = repo.lock_free_customers(session, company_id, codes)
-        parents = [c.parent_id for c in locked.values() if c.parent_id is not None]
-        roots_held = repo.lock_free_roots(session, company_id, parents)
-        for index, amount in wanted:
-            customer = locked.get(asked[index].data.customer_ref)
-            if customer is None:
-                continue
-            if customer.parent_id is not None and customer.parent_id not in roots_held:
-                continue
-            try:
-                answers[index] = _decide_locked(
-                    session, asked[index], amount, customer, clock, repeats=False
-                )
-            except DomainError:  # raised before its row is written: the single check answers
-                continue
+        ready = _lock_unit(session, company_id, [(i, asked[i], amount) for i, amount in wanted])
+        for index, out in _decide_unit(session, company_id, ready, clock):
+            answers[index] = out
     return answers
+
+
+Ready = tuple[int, Asked, Money, repo.Locked]  # index in the unit, the check, amount, customer
+
+
+def _lock_unit(
+    session: Session, company_id: int, wanted: Sequence[tuple[int, Asked, Money]]
+) -> list[Ready]:
+    """Lock what nobody else holds of the customers (and group roots): the checks that may be
+    decided in this unit, one per group."""
+    codes = [one.data.customer_ref for _, one, _ in wanted]
+    locked = repo.lock_free_customers(session, company_id, codes)
+    parents = [c.parent_id for c in locked.values() if c.parent_id is not None]
+    roots_held = repo.lock_free_roots(session, company_id, parents)
+    groups: set[int] = set()
+    ready: list[Ready] = []
+    for index, one, amount in wanted:
+        customer = locked.get(one.data.customer_ref)
+        if customer is None:
+            continue
+        root_id = customer.id if customer.parent_id is None else customer.parent_id
+        if customer.parent_id is not None and root_id not in roots_held:
+            continue
+        if not _group_taken(groups, root_id):
+            ready.append((index, one, amount, customer))
+    return ready
+
+
+def _group_taken(groups: set[int], root_id: int) -> bool:
+    """Whether the unit has a check of this group (its root, or a lone customer) already; if
+    not, it has now."""
+    if root_id in groups:
+        return True
+    groups.add(root_id)
+    return False
+
+
+def _decide_unit(
+    session: Session, company_id: int, ready: Sequence[Ready], clock: Clock
+) -> list[tuple[int, CheckOut]]:
+    """Facts (one round trip), exposures (one statement for the customers without a group
+    limit), the decisions, and the rows (one round trip) of the unit's ready checks."""
+    if not ready:
+        return []
+    first = ready[0][3]  # one company: one base currency and one business day
+    base, as_of = first.base_currency, business_today(clock, first.timezone)
+    roots = [c.id if c.parent_id is None else c.parent_id for _, _, _, c in ready]
+    asks = [
+        (c.id, root, one.data.order_ref) for (_, one, _, c), root in zip(ready, roots, strict=True)
+    ]
+    known = repo.facts_many(session, company_id, asks, as_of)
+    todo = [(r, k) for r, k in zip(ready, known, strict=True) if not k.checked_before]
+    alone = [r[3].id for r, k in todo if k.group_limit is None]
+    own = exposures(session, company_id, alone, base, as_of) if alone else {}
+    decided: list[tuple[int, Asked, Money, Money, Decision, repo.Locked]] = []
+    for (index, one, amount, customer), k in todo:
+        try:
+            order = reference.convert(session, amount, base, as_of)
+            if k.group_limit is None:
+                exposure, group = own[customer.id], None
+            else:
+                exposure, group = check_exposure(
+                    session, company_id, customer, base, as_of, grouped=True
+                )
+            decision = decide(
+                session,
+                customer,
+                k,
+                order,
+                exposure=exposure,
+                group_exposure=group,
+                prepaid=one.data.prepaid,
+                as_of=as_of,
+            )
+        except DomainError:  # nothing written for it yet: the single check answers
+            continue
+        decided.append((index, one, amount, order, decision, customer))
+    now = clock.now()
+    rows = [
+        (
+            _check_values(
+                one, amount, order, decision, customer_id=customer.id, as_of=as_of, now=now
+            ),
+            base if decision.decision == "approved" and one.data.reserve else None,
+        )
+        for _, one, amount, order, decision, customer in decided
+    ]
+    ids = repo.add_checks(session, rows)
+    return [
+        (index, _check_out(decision, base, one.locale, check_id))
+        for (index, one, _, _, decision, _), check_id in zip(decided, ids, strict=True)
+    ]
+
+
+def _check_values(  # noqa: PLR0913 - the row's parts
+    asked: Asked,
+    amount: Money,
+    order: Money,
+    decision: Decision,
+    *,
+    customer_id: int,
+    as_of: date,
+    now: datetime,
+) -> dict[str, Any]:
+    """The ``credit_checks`` row of a decided check."""
+    return {
+        "company_id": asked.actor.company_id,
+        "customer_id": customer_id,
+        "order_ref": asked.data.order_ref,
+        "currency": amount.currency,
+        "amount_minor": amount.minor,
+        "base_amount_minor": order.minor,
+        "decision": decision.decision,
+        "status": decision.decision,
+        "reasons": _reasons_body(decision.reasons),
+        "available_minor": decision.available.minor,
+        "reserve": asked.data.reserve,
+        "checked_on": as_of,
+        "requested_at": now,
+        "requested_by": asked.actor.principal,
+    }
+
+
+def _check_out(decision: Decision, base: str, locale: str, check_id: int) -> CheckOut:
+    return CheckOut(
+        decision="approved" if decision.decision == "approved" else "held",
+        reasons=[_message(r, locale) for r in decision.reasons],
+        available=decision.available.decimal_string(),
+        currency=base,
+        check_id=check_id,
+    )
 
 
 def _decide_locked(
@@ -258,23 +375,17 @@ def _decide_locked(
     amount: Money,
     customer: repo.Locked,
     clock: Clock,
-    *,
-    repeats: bool = True,
-) -> CheckOut | None:
+) -> CheckOut:
     """Decide a check whose customer (and group root) this unit of work has locked, and write
-    it. An order reference already checked is answered as before (``repeats``), or not at all
-    (None, nothing written)."""
+    it; an order reference already checked is answered as it was (or is a conflict)."""
     actor, data, locale = asked.actor, asked.data, asked.locale
     root_id = customer.parent_id if customer.parent_id is not None else customer.id
     base = customer.base_currency
     as_of = business_today(clock, customer.timezone)
     known = repo.facts(session, actor.company_id, customer.id, root_id, data.order_ref, as_of)
-    if known.checked_before:
-        if not repeats:
-            return None
-        repeated = _repeat(session, actor, customer, data, amount)
-        if repeated is not None:
-            return answer(repeated, base, locale)
+    repeated = _repeat(session, actor, customer, data, amount) if known.checked_before else None
+    if repeated is not None:
+        return answer(repeated, base, locale)
     order = reference.convert(session, amount, base, as_of)
     own, group = check_exposure(
         session, actor.company_id, customer, base, as_of, grouped=known.group_limit is not None
@@ -289,31 +400,12 @@ def _decide_locked(
         prepaid=data.prepaid,
         as_of=as_of,
     )
-    values = {
-        "company_id": actor.company_id,
-        "customer_id": customer.id,
-        "order_ref": data.order_ref,
-        "currency": amount.currency,
-        "amount_minor": amount.minor,
-        "base_amount_minor": order.minor,
-        "decision": decision.decision,
-        "status": decision.decision,
-        "reasons": _reasons_body(decision.reasons),
-        "available_minor": decision.available.minor,
-        "reserve": data.reserve,
-        "checked_on": as_of,
-        "requested_at": clock.now(),
-        "requested_by": actor.principal,
-    }
+    values = _check_values(
+        asked, amount, order, decision, customer_id=customer.id, as_of=as_of, now=clock.now()
+    )
     reserves = decision.decision == "approved" and data.reserve
     check_id = repo.add_check(session, values, reserve_in=base if reserves else None)
-    return CheckOut(
-        decision="approved" if decision.decision == "approved" else "held",
-        reasons=[_message(r, locale) for r in decision.reasons],
-        available=decision.available.decimal_string(),
-        currency=base,
-        check_id=check_id,
-    )
+    return _check_out(decision, base, locale, check_id)
 
 
 def _reserve(session: Session, row: CreditCheck, by: str, clock: Clock) -> CreditReservation:
