@@ -10,9 +10,12 @@
    checks/s and non-2xx answers (each must be 0; the first failure is printed).
    ``--client httpx``: the former generator, ``--clients`` Python threads each with a
    keep-alive httpx client sharing ``--requests`` checks, on the same cores as the server;
-   ``--client both`` runs wrk, then httpx. ``--rate 500 250`` adds wrk runs paced at 500 and
-   250 checks/s offered (random think times per connection): the latency at that load, where
-   the closed loop's p50 is bound to be 50 clients / throughput (Little's law).
+   ``--client both`` runs wrk, then httpx. ``--rate 500 250`` adds wrk runs paced for 500 and
+   250 checks/s (random think times per connection, mean clients / rate): the latency at that
+   load, where the closed loop's p50 is bound to be 50 clients / throughput (Little's law).
+   Each connection waits for its answer before thinking again, so the rate actually offered
+   is clients / (think + latency), a little under the nominal one: read the checks/s
+   answered, and ask for more (``--rate 550``) to see the latency at 500/s answered.
 3. Over-commits, read from the database afterwards: customers whose open reservations exceed
    their limit (target: 0); checks and reservations (= approved) counted per run.
 
@@ -508,7 +511,11 @@ def run_api(args: argparse.Namespace, url: str, secret: str) -> None:
                 figures = load(args, base, secret, client)
                 after = counts(url)
                 paced = client.startswith("paced:")
-                how = f"wrk paced at {client[6:]}/s offered" if paced else client
+                how = (
+                    f"wrk paced: think times for {client[6:]}/s were answers instant"
+                    if paced
+                    else client
+                )
                 report_run(
                     f"credit checks through the API ({how}, PostgreSQL, {args.clients} "
                     f"clients, {workers} uvicorn worker{'s' if workers > 1 else ''}, "

@@ -36,7 +36,11 @@ class Settings(BaseSettings):
         "machinery (creditguard.api.agingpath); anything else goes through the route.",
     )
     check_threads: int = Field(
-        4, ge=1, le=64, description="Threads per process that run order credit checks."
+        2,
+        ge=1,
+        le=64,
+        description="Threads per process that run order credit checks (each a unit of "
+        "work at a time) and one customer's aging on the fast paths.",
     )
     check_batch: int = Field(
         32,

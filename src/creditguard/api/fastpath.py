@@ -9,9 +9,14 @@ answers such a request itself:
    Python-mode validation FastAPI applies to the parsed JSON);
 2. the credential is checked through the app's credential cache (:func:`actor_of`, as the
    route's dependency does) and the role's permission for ``credit:check``;
-3. the unit of work (:func:`creditguard.credit.service.run_check`) runs on a small executor of
-   its own (``CREDITGUARD_CHECK_THREADS`` threads per process): few threads, little contention
-   for the interpreter, and every one of them keeps its pooled connection busy;
+3. the check waits in a queue; up to ``CREDITGUARD_CHECK_THREADS`` drains (2) on a small
+   executor of the process's own each take what waits, up to ``CREDITGUARD_CHECK_BATCH``
+   checks (32), and decide them in one unit of work
+   (:func:`creditguard.credit.service.run_checks`: a few round trips and one commit for them
+   all); what that leaves (another transaction holds the customer, a second check of one
+   group, a repeated order, an error) is decided alone
+   (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
+   arrives alone is its own unit of work, as before;
 4. the answer is rendered as the route renders it (``JSONResponse`` of the model's JSON dump).
 
 Whatever is not that plain case goes to FastAPI untouched, with the body replayed: another
