@@ -13,9 +13,7 @@ from sqlalchemy import (
     CompoundSelect,
     Insert,
     Select,
-    String,
     and_,
-    any_,
     bindparam,
     case,
     exists,
@@ -27,7 +25,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import ReturningInsert
@@ -148,25 +145,20 @@ def lock_free_customers(
     is checked alone afterwards. SQLite: the write transaction already holds the database.
     """
     params = {"company_id": company_id, "codes": list(codes)}
-    on_postgresql = session.get_bind().dialect.name == "postgresql"
-    found = direct.rows(session, _lock_free_customers(array=on_postgresql), params)
+    found = session.execute(_lock_free_customers(), params)
     return {row[0]: Locked(*row[1:]) for row in found}
 
 
 @cache
-def _lock_free_customers(*, array: bool) -> Select[str, int, int, int | None, str, str, str]:
-    """``array``: the codes as one PostgreSQL array parameter (``= ANY``), which psycopg sends
-    as it is (db.direct); otherwise an expanding IN list."""
+def _lock_free_customers() -> Select[str, int, int, int | None, str, str, str]:
     customers = Customer.__table__
-    wanted = (
-        customers.c.code == any_(bindparam("codes", type_=postgresql.ARRAY(String)))
-        if array
-        else customers.c.code.in_(bindparam("codes", expanding=True))
-    )
     return (
         _customer_and_company()
         .with_only_columns(customers.c.code, *_customer_and_company().selected_columns)
-        .where(customers.c.company_id == bindparam("company_id"), wanted)
+        .where(
+            customers.c.company_id == bindparam("company_id"),
+            customers.c.code.in_(bindparam("codes", expanding=True)),
+        )
         .order_by(customers.c.id)
         .with_for_update(of=customers, skip_locked=True)
     )
@@ -231,19 +223,17 @@ def facts(
     return _facts_of(row)
 
 
-def facts_and_sums(
+def facts_many(
     session: Session,
     company_id: int,
     asked: Sequence[tuple[int, int, str]],
     as_of: date,
-) -> tuple[list[Facts], Sums]:
-    """:func:`facts` of each (customer, group root, order reference) and
-    :func:`exposure_sums` of each customer: on PostgreSQL all in one round trip (one-customer
-    statements, as a pipeline cannot carry an expanding list)."""
-    facts_of = _facts()
-    statements: list[tuple[Executable, dict[str, Any]]] = [
+) -> list[Facts]:
+    """:func:`facts` of each (customer, group root, order reference), in one round trip."""
+    statement = _facts()
+    many = [
         (
-            facts_of,
+            statement,
             {
                 "company_id": company_id,
                 "customer_id": customer_id,
@@ -254,17 +244,7 @@ def facts_and_sums(
         )
         for customer_id, root_id, order_ref in asked
     ]
-    customers = sorted({customer_id for customer_id, _, _ in asked})
-    sums_of = _exposure_of_one()
-    statements += [
-        (sums_of, {"company_id": company_id, "customer_id": customer_id, "as_of": as_of})
-        for customer_id in customers
-    ]
-    found = direct.rows_many(session, statements)
-    sums: Sums = {}
-    for rows in found[len(asked) :]:
-        _summed(rows, sums)
-    return [_facts_of(rows[0]) for rows in found[: len(asked)]], sums
+    return [_facts_of(found[0]) for found in direct.rows_many(session, many)]
 
 
 def _facts_of(row: Sequence[Any]) -> Facts:
@@ -501,11 +481,7 @@ def exposure_sums(
     else:
         statement, params["ids"] = _exposure(), ids
     rows = direct.rows(session, statement, params)  # Core, on the driver: db.direct
-    return _summed(rows)
-
-
-def _summed(rows: Sequence[Sequence[Any]], into: Sums | None = None) -> Sums:
-    found: Sums = {} if into is None else into
+    found: Sums = {}
     for customer_id, currency, stage, minor in rows:
         key = (int(customer_id), str(currency), str(stage))
         found[key] = found.get(key, 0) + int(minor)

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable, ReturnsRows
@@ -79,18 +78,8 @@ def rows(
     if plain is None:
         return connection.execute(statement, dict(params)).all()
     driver: Any = connection.connection.driver_connection
-    if _idle(driver):  # the transaction's first statement: BEGIN goes with it, one round trip
-        with driver.pipeline():
-            cursor = driver.execute(plain.sql, _values(plain, params))
-        idle_result: list[Sequence[Any]] = cursor.fetchall()
-        return idle_result
     result: list[Sequence[Any]] = driver.execute(plain.sql, _values(plain, params)).fetchall()
     return result
-
-
-def _idle(driver: Any) -> bool:
-    """Whether psycopg would send BEGIN, and wait for it, before the next statement."""
-    return not driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
 
 
 def rows_many(

@@ -28,7 +28,7 @@ from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReasonOut, HeldOut
 from creditguard.credit.service import notify
-from creditguard.credit.service.exposure import check_exposure, exposures_of
+from creditguard.credit.service.exposure import check_exposure, exposures
 from creditguard.credit.service.policy import stored_of
 from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
@@ -286,10 +286,10 @@ def _decide_unit(
     asks = [
         (c.id, root, one.data.order_ref) for (_, one, _, c), root in zip(ready, roots, strict=True)
     ]
-    known, sums = repo.facts_and_sums(session, company_id, asks, as_of)
+    known = repo.facts_many(session, company_id, asks, as_of)
     todo = [(r, k) for r, k in zip(ready, known, strict=True) if not k.checked_before]
     alone = [r[3].id for r, k in todo if k.group_limit is None]
-    own = exposures_of(session, alone, sums, base, as_of)
+    own = exposures(session, company_id, alone, base, as_of) if alone else {}
     decided: list[tuple[int, Asked, Money, Money, Decision, repo.Locked]] = []
     for (index, one, amount, customer), k in todo:
         try:

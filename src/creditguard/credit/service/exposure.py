@@ -45,21 +45,9 @@ def exposures(
 ) -> dict[int, Exposure]:
     """Each customer's exposure by stage in ``base`` on ``as_of`` (zero for one with none)."""
     ids = sorted(set(customer_ids))
-    return exposures_of(
-        session, ids, repo.exposure_sums(session, company_id, ids, as_of), base, as_of
-    )
-
-
-def exposures_of(
-    session: Session, customer_ids: Sequence[int], sums: repo.Sums, base: str, as_of: date
-) -> dict[int, Exposure]:
-    """Each customer's exposure from its stages' sums (read by ``repo.exposure_sums`` or with
-    a check's facts), converted to ``base`` on ``as_of``."""
-    ids = sorted(set(customer_ids))
+    sums = repo.exposure_sums(session, company_id, ids, as_of)
     stages: dict[int, dict[str, Money]] = {i: dict.fromkeys(STAGES, Money.zero(base)) for i in ids}
     for (customer_id, currency, stage), minor in sorted(sums.items()):
-        if customer_id not in stages:
-            continue
         amount = reference.convert(session, Money(minor, currency), base, as_of)
         stages[customer_id][stage] += amount
     return {
