@@ -109,3 +109,15 @@ def order(
                 updated_at=b.NOW,
             )
         )
+
+
+def group(db: Database, actor: Actor, *, group_limit: str = "1000.00") -> None:
+    """Parent P with members M1 and M2, each rated A with a limit of 5,000.00, and a group
+    limit on P shared by the three."""
+    b.customer(db, actor, code="P")
+    b.customer(db, actor, code="M1", parent="P")
+    b.customer(db, actor, code="M2", parent="P")
+    for code in ("P", "M1", "M2"):
+        rate(db, actor, code=code, grade="A", as_of=date(2026, 11, 1))
+        set_limit(db, actor, code=code, amount="5000.00")
+    set_limit(db, actor, code="P", amount=group_limit, scope="group")

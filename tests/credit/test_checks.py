@@ -143,13 +143,7 @@ def test_temporary_limit_valid_through_expiry_day(db: Database) -> None:
 
 def test_group_limit_shared_over_members(db: Database) -> None:
     actor = b.company(db)
-    b.customer(db, actor, code="P")
-    b.customer(db, actor, code="M1", parent="P")
-    b.customer(db, actor, code="M2", parent="P")
-    for code in ("P", "M1", "M2"):
-        h.rate(db, actor, code=code, grade="A", as_of=date(2026, 11, 1))
-        h.set_limit(db, actor, code=code, amount="5000.00")
-    h.set_limit(db, actor, code="P", amount="1000.00", scope="group")
+    h.group(db, actor)
     b.invoice(db, actor, ref="INV-M2", customer="M2", amount="800.00", issued_on=TODAY)
     ok = run(db, actor, amount="200.00", order="SO-1", code="M1")
     assert (ok.decision, ok.available) == ("approved", "200.00")

@@ -119,13 +119,7 @@ def test_without_one_check_per_group_a_unit_over_commits(
 
 def test_members_of_one_group_are_not_decided_together(db: Database) -> None:
     actor = b.company(db)
-    b.customer(db, actor, code="P")
-    b.customer(db, actor, code="M1", parent="P")
-    b.customer(db, actor, code="M2", parent="P")
-    for code in ("P", "M1", "M2"):
-        h.rate(db, actor, code=code, grade="A", as_of=date(2026, 11, 1))
-        h.set_limit(db, actor, code=code, amount="5000.00")
-    h.set_limit(db, actor, code="P", amount="1000.00", scope="group")
+    h.group(db, actor)
     asked = [
         ask("M1", "700.00", "SO-1"),
         ask("M2", "700.00", "SO-2"),

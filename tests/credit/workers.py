@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from creditguard.core.permissions import Actor
@@ -12,7 +11,7 @@ from creditguard.credit import repository, service
 from creditguard.credit.schemas import CheckIn
 from creditguard.credit.service import checks
 from creditguard.db import Database
-from creditguard.models import Company, Customer
+from creditguard.models import Customer
 from tests import builders as b
 
 AMOUNT = "7.00"
@@ -53,16 +52,9 @@ def reserve_naively(url: str, worker: int, tries: int, barrier: Any) -> int:
     def load_unlocked(session: Session, company_id: int, code: str) -> repository.Locked:
         barrier.wait(timeout=WAIT_SECONDS)  # every earlier check committed
         row = session.execute(
-            select(
-                Customer.id,
-                Customer.company_id,
-                Customer.parent_id,
-                Customer.status,
-                Company.base_currency,
-                Company.timezone,
+            repository._customer_and_company().where(
+                Customer.company_id == company_id, Customer.code == code
             )
-            .join(Company, Company.id == Customer.company_id)
-            .where(Customer.company_id == company_id, Customer.code == code)
         ).one()
         return repository.Locked(*row)
 
@@ -129,19 +121,11 @@ def reserve_in_units_naively(url: str, worker: int, tries: int, barrier: Any) ->
     def read_unlocked(session: Session, company_id: int, codes: Any) -> dict[str, Any]:
         barrier.wait(timeout=WAIT_SECONDS)
         rows = session.execute(
-            select(
-                Customer.code,
-                Customer.id,
-                Customer.company_id,
-                Customer.parent_id,
-                Customer.status,
-                Company.base_currency,
-                Company.timezone,
-            )
-            .join(Company, Company.id == Customer.company_id)
+            repository._customer_and_company()
+            .add_columns(Customer.code)
             .where(Customer.company_id == company_id, Customer.code.in_(list(codes)))
         ).all()
-        return {row[0]: repository.Locked(*row[1:]) for row in rows}
+        return {row[-1]: repository.Locked(*row[:-1]) for row in rows}
 
     repository.lock_free_customers = read_unlocked
     decide = checks.decide

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import secrets
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import psycopg
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, select, update
-from sqlalchemy.engine import make_url
 from starlette.requests import Request
 from typer.testing import CliRunner
 
@@ -33,7 +28,7 @@ from creditguard.cli.main import app as cli
 from creditguard.config import Settings
 from creditguard.core.errors import InvalidInput
 from creditguard.db import Database
-from creditguard.db.migrate import alembic_config, upgrade
+from creditguard.db.migrate import upgrade
 from creditguard.identity import service as identity
 from creditguard.identity.schemas import UserIn
 from creditguard.models import AuditEntry, CreditDocument, DocumentContent
@@ -41,6 +36,7 @@ from creditguard.rating import service
 from creditguard.rating.schemas import DocumentIn
 from creditguard.rating.service import documents
 from tests import builders as b
+from tests.migrating import downgrade, empty_database
 
 PASSWORD = "correct horse battery"
 Headers = dict[str, str]
@@ -671,32 +667,11 @@ def test_cli_refuses_a_type_and_a_viewer(runner: CliRunner, db: Database, tmp_pa
 # --- the migration, up and down, on both engines ---
 
 
-def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
-def fresh(request: pytest.FixtureRequest, database: Database, tmp_path: Path) -> Iterator[str]:
+def fresh(database: Database, tmp_path: Path) -> Iterator[str]:
     """An empty database of the engine under test, for migrating up and down."""
-    if database.dialect == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    server = os.environ["CREDITGUARD_TEST_DATABASE_URL"]
-    name = f"cg_test_docs_{secrets.token_hex(4)}"
-    with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _downgrade(database: Database, revision: str) -> None:
-    config = alembic_config(_url(database))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with empty_database(database, tmp_path, "docs") as url:
+        yield url
 
 
 def test_migration_0008_up_and_down(fresh: str) -> None:
@@ -721,7 +696,7 @@ def test_migration_0008_up_and_down(fresh: str) -> None:
                 b.clock(),
                 max_bytes=1 << 20,
             )
-        _downgrade(database, "0007")
+        downgrade(database, "0007")
         inspector = inspect(database.engine)
         assert "document_contents" not in inspector.get_table_names()
         columns = {c["name"] for c in inspector.get_columns("credit_documents")}

@@ -91,6 +91,11 @@ class Locked:
     base_currency: str
     timezone: str
 
+    @property
+    def root_id(self) -> int:
+        """The group's root: the parent, or the customer itself."""
+        return self.id if self.parent_id is None else self.parent_id
+
 
 def lock_customer(session: Session, company_id: int, code: str) -> Locked | None:
     """Lock the customer's row and read it, with its company's base currency and time zone.

@@ -256,10 +256,9 @@ def _lock_unit(
         customer = locked.get(one.data.customer_ref)
         if customer is None:
             continue
-        root_id = customer.id if customer.parent_id is None else customer.parent_id
-        if customer.parent_id is not None and root_id not in roots_held:
+        if customer.parent_id is not None and customer.parent_id not in roots_held:
             continue
-        if not _group_taken(groups, root_id):
+        if not _group_taken(groups, customer.root_id):
             ready.append((index, one, amount, customer))
     return ready
 
@@ -282,10 +281,7 @@ def _decide_unit(
         return []
     first = ready[0][3]  # one company: one base currency and one business day
     base, as_of = first.base_currency, business_today(clock, first.timezone)
-    roots = [c.id if c.parent_id is None else c.parent_id for _, _, _, c in ready]
-    asks = [
-        (c.id, root, one.data.order_ref) for (_, one, _, c), root in zip(ready, roots, strict=True)
-    ]
+    asks = [(c.id, c.root_id, one.data.order_ref) for _, one, _, c in ready]
     known = repo.facts_many(session, company_id, asks, as_of)
     todo = [(r, k) for r, k in zip(ready, known, strict=True) if not k.checked_before]
     alone = [r[3].id for r, k in todo if k.group_limit is None]
@@ -293,22 +289,8 @@ def _decide_unit(
     decided: list[tuple[int, Asked, Money, Money, Decision, repo.Locked]] = []
     for (index, one, amount, customer), k in todo:
         try:
-            order = reference.convert(session, amount, base, as_of)
-            if k.group_limit is None:
-                exposure, group = own[customer.id], None
-            else:
-                exposure, group = check_exposure(
-                    session, company_id, customer, base, as_of, grouped=True
-                )
-            decision = decide(
-                session,
-                customer,
-                k,
-                order,
-                exposure=exposure,
-                group_exposure=group,
-                prepaid=one.data.prepaid,
-                as_of=as_of,
+            order, decision = _decision(
+                session, one, amount, customer, k, as_of=as_of, own=own.get(customer.id)
             )
         except DomainError:  # nothing written for it yet: the single check answers
             continue
@@ -328,6 +310,44 @@ def _decide_unit(
         (index, _check_out(decision, base, one.locale, check_id))
         for (index, one, _, _, decision, _), check_id in zip(decided, ids, strict=True)
     ]
+
+
+def _decision(  # noqa: PLR0913 - keyword-only beyond the first five
+    session: Session,
+    asked: Asked,
+    amount: Money,
+    customer: repo.Locked,
+    known: repo.Facts,
+    *,
+    as_of: date,
+    own: Exposure | None,
+) -> tuple[Money, Decision]:
+    """The order in the base currency and its decision. ``own``: the customer's exposure when
+    it was read already (used only without a group limit); otherwise it is read here."""
+    base = customer.base_currency
+    order = reference.convert(session, amount, base, as_of)
+    if own is not None and known.group_limit is None:
+        exposure, group = own, None
+    else:
+        exposure, group = check_exposure(
+            session,
+            asked.actor.company_id,
+            customer,
+            base,
+            as_of,
+            grouped=known.group_limit is not None,
+        )
+    decision = decide(
+        session,
+        customer,
+        known,
+        order,
+        exposure=exposure,
+        group_exposure=group,
+        prepaid=asked.data.prepaid,
+        as_of=as_of,
+    )
+    return order, decision
 
 
 def _check_values(  # noqa: PLR0913 - the row's parts
@@ -379,27 +399,15 @@ def _decide_locked(
     """Decide a check whose customer (and group root) this unit of work has locked, and write
     it; an order reference already checked is answered as it was (or is a conflict)."""
     actor, data, locale = asked.actor, asked.data, asked.locale
-    root_id = customer.parent_id if customer.parent_id is not None else customer.id
     base = customer.base_currency
     as_of = business_today(clock, customer.timezone)
-    known = repo.facts(session, actor.company_id, customer.id, root_id, data.order_ref, as_of)
+    known = repo.facts(
+        session, actor.company_id, customer.id, customer.root_id, data.order_ref, as_of
+    )
     repeated = _repeat(session, actor, customer, data, amount) if known.checked_before else None
     if repeated is not None:
         return answer(repeated, base, locale)
-    order = reference.convert(session, amount, base, as_of)
-    own, group = check_exposure(
-        session, actor.company_id, customer, base, as_of, grouped=known.group_limit is not None
-    )
-    decision = decide(
-        session,
-        customer,
-        known,
-        order,
-        exposure=own,
-        group_exposure=group,
-        prepaid=data.prepaid,
-        as_of=as_of,
-    )
+    order, decision = _decision(session, asked, amount, customer, known, as_of=as_of, own=None)
     values = _check_values(
         asked, amount, order, decision, customer_id=customer.id, as_of=as_of, now=clock.now()
     )

@@ -102,7 +102,6 @@ def check_exposure(
     (``grouped``); the limits themselves come with the check's facts."""
     if not grouped:
         return exposures(session, company_id, [customer.id], base, as_of)[customer.id], None
-    root_id = customer.parent_id if customer.parent_id is not None else customer.id
-    group_ids = repo.group_members(session, company_id, root_id)
+    group_ids = repo.group_members(session, company_id, customer.root_id)
     members = exposures(session, company_id, group_ids, base, as_of)
     return members[customer.id], group_exposure(list(members.values()), base)
