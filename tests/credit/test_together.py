@@ -10,7 +10,7 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from creditguard.api import fastpath
 from creditguard.api.app import create_app
@@ -92,6 +92,86 @@ def test_checks_together_are_decided_as_alone(db: Database, acme: Actor) -> None
     assert checks_written(db) == ["SO-1", "SO-2", "SO-3"]
     ids = [out.check_id for out in answers if out is not None]
     assert len(set(ids)) == 3
+
+
+def _rows(db: Database, prefix: str) -> dict[str, tuple[object, ...]]:
+    """Each check row (and its reservation's columns, or None) of the orders ``prefix-n``,
+    by order number, without ids and order references."""
+    with db.read() as session:
+        found = session.execute(
+            select(CreditCheck, CreditReservation)
+            .outerjoin(CreditReservation, CreditReservation.check_id == CreditCheck.id)
+            .where(CreditCheck.order_ref.startswith(f"{prefix}-"))
+        ).all()
+    rows: dict[str, tuple[object, ...]] = {}
+    for check, reservation in found:
+        kept = (
+            check.currency,
+            check.amount_minor,
+            check.base_amount_minor,
+            check.decision,
+            check.status,
+            check.reasons,
+            check.available_minor,
+            check.reserve,
+            check.checked_on,
+            check.requested_at,
+            check.requested_by,
+            None
+            if reservation is None
+            else (
+                reservation.customer_id == check.customer_id,
+                reservation.order_ref == check.order_ref,
+                reservation.currency,
+                reservation.amount_minor,
+                reservation.status,
+                reservation.created_at,
+                reservation.created_by,
+            ),
+        )
+        rows[str(check.order_ref).removeprefix(f"{prefix}-")] = kept
+    return rows
+
+
+def test_a_unit_writes_the_rows_each_check_writes_alone(db: Database, acme: Actor) -> None:
+    """Every column of the check rows and reservations a unit writes (PostgreSQL: all in one
+    statement) is what the same checks write alone, and each answer's id is its own row's."""
+    asked = [
+        ask("C1", "400.00", "U-1"),  # approved, reserves
+        ask("C2", "1000.01", "U-2"),  # held, asked to reserve: no reservation
+        ask("C3", "100.00", "U-3", reserve=False),  # approved, no reservation
+    ]
+    asked.append(asked[0].model_copy(update={"customer_ref": "C4", "order_ref": "U-4"}))
+    asked[3] = asked[3].model_copy(update={"currency": "USD", "amount": "10.00"})
+    b.customer(db, acme, code="C4")
+    h.rate(db, acme, code="C4", grade="A", as_of=date(2026, 11, 1))
+    h.set_limit(db, acme, code="C4", amount="1000.00")
+    answers = together(db, acme, asked)
+    assert [out is not None and out.decision for out in answers] == [
+        "approved",
+        "held",
+        "approved",
+        "approved",
+    ]
+    unit = _rows(db, "U")
+    with db.write() as session:  # the reservations cancelled: the same headroom again
+        session.execute(update(CreditReservation).values(status="cancelled"))
+    for one in asked:  # the same checks alone, on the same customers
+        alone(db, acme, one.model_copy(update={"order_ref": one.order_ref.replace("U", "A")}))
+    each = _rows(db, "A")
+    assert sorted(unit) == sorted(each) == ["1", "2", "3", "4"]
+    assert unit == each
+    assert [unit[n][-1] is not None for n in sorted(unit)] == [True, False, False, True]
+    assert unit["1"][3:5] == ("approved", "approved")
+    assert unit["4"][:2] == ("USD", 1000)
+    with db.read() as session:
+        by_id = dict(session.execute(select(CreditCheck.id, CreditCheck.order_ref)).all())
+    assert [by_id[out.check_id] for out in answers if out is not None] == [
+        "U-1",
+        "U-2",
+        "U-3",
+        "U-4",
+    ]
 
 
 def test_a_second_check_of_one_customer_waits_for_the_next_unit(db: Database, acme: Actor) -> None:

@@ -9,11 +9,15 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
     CompoundSelect,
     Insert,
     Select,
+    String,
     and_,
+    any_,
     bindparam,
     case,
     exists,
@@ -26,7 +30,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import ReturningInsert
 
 from creditguard.db import direct
@@ -76,6 +79,24 @@ def policy_versions(session: Session, company_id: int) -> list[LimitPolicy]:
 
 
 Param = ColumnElement[Any]  # a bound parameter of a statement built once
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _any_of(name: str, item: Any) -> Callable[[Any], ColumnElement[bool]]:
+    """``column = ANY (:name)``: a list in one array parameter (PostgreSQL), which the driver
+    runs as it is (db.direct), where an expanding IN list is rendered again on every run."""
+    listed: Param = bindparam(name, type_=ARRAY(item))
+    return lambda column: column == any_(listed)
+
+
+def _in(name: str) -> Callable[[Any], ColumnElement[bool]]:
+    """``column IN (:name)``: a list as an expanding parameter (SQLite has no arrays)."""
+    listed: Param = bindparam(name, expanding=True)
+    return lambda column: column.in_(listed)
+
 
 # --- customers, limits, ratings ---
 
@@ -150,20 +171,19 @@ def lock_free_customers(
     is checked alone afterwards. SQLite: the write transaction already holds the database.
     """
     params = {"company_id": company_id, "codes": list(codes)}
-    found = session.execute(_lock_free_customers(), params)
+    statement = _lock_free_customers(arrays=_on_postgresql(session))
+    found = direct.rows(session, statement, params)  # PostgreSQL: on the driver
     return {row[0]: Locked(*row[1:]) for row in found}
 
 
 @cache
-def _lock_free_customers() -> Select[str, int, int, int | None, str, str, str]:
+def _lock_free_customers(*, arrays: bool) -> Select[str, int, int, int | None, str, str, str]:
     customers = Customer.__table__
+    listed = _any_of("codes", String) if arrays else _in("codes")
     return (
         _customer_and_company()
         .with_only_columns(customers.c.code, *_customer_and_company().selected_columns)
-        .where(
-            customers.c.company_id == bindparam("company_id"),
-            customers.c.code.in_(bindparam("codes", expanding=True)),
-        )
+        .where(customers.c.company_id == bindparam("company_id"), listed(customers.c.code))
         .order_by(customers.c.id)
         .with_for_update(of=customers, skip_locked=True)
     )
@@ -175,13 +195,20 @@ def lock_free_roots(session: Session, company_id: int, customer_ids: Sequence[in
     SKIP LOCKED, as :func:`lock_free_customers`; SQLite: every one that exists."""
     if not customer_ids:
         return set()
-    statement = (
+    params = {"company_id": company_id, "ids": sorted(set(customer_ids))}
+    statement = _lock_free_roots(arrays=_on_postgresql(session))
+    return {int(row[0]) for row in direct.rows(session, statement, params)}
+
+
+@cache
+def _lock_free_roots(*, arrays: bool) -> Select[int]:
+    listed = _any_of("ids", BigInteger) if arrays else _in("ids")
+    return (
         select(Customer.id)
-        .where(Customer.company_id == company_id, Customer.id.in_(sorted(set(customer_ids))))
+        .where(Customer.company_id == bindparam("company_id"), listed(Customer.id))
         .order_by(Customer.id)
         .with_for_update(skip_locked=True)
     )
-    return set(session.scalars(statement))
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,22 +261,21 @@ def facts_many(
     asked: Sequence[tuple[int, int, str]],
     as_of: date,
 ) -> list[Facts]:
-    """:func:`facts` of each (customer, group root, order reference), in one round trip."""
-    statement = _facts()
-    many = [
-        (
-            statement,
-            {
-                "company_id": company_id,
-                "customer_id": customer_id,
-                "root_id": root_id,
-                "order_ref": order_ref,
-                "as_of": as_of,
-            },
-        )
-        for customer_id, root_id, order_ref in asked
-    ]
-    return [_facts_of(found[0]) for found in direct.rows_many(session, many)]
+    """:func:`facts` of each (customer, group root, order reference). PostgreSQL: in one
+    statement, whatever their number; SQLite: one statement each."""
+    if not _on_postgresql(session):
+        return [
+            facts(session, company_id, customer_id, root_id, order_ref, as_of)
+            for customer_id, root_id, order_ref in asked
+        ]
+    params = {
+        "company_id": company_id,
+        "customer_ids": [customer_id for customer_id, _, _ in asked],
+        "root_ids": [root_id for _, root_id, _ in asked],
+        "order_refs": [order_ref for _, _, order_ref in asked],
+        "as_of": as_of,
+    }
+    return [_facts_of(row) for row in direct.rows(session, _facts_many(), params)]
 
 
 def _facts_of(row: Sequence[Any]) -> Facts:
@@ -268,6 +294,7 @@ def _limit_columns(company_id: Param, customer_id: Param, scope: str) -> list[An
             CreditLimit.scope == scope,
         )
         .limit(1)
+        .correlate_except(CreditLimit)  # two levels down: to the checks asked (_facts_many)
         .scalar_subquery()
     )
     return [
@@ -278,14 +305,46 @@ def _limit_columns(company_id: Param, customer_id: Param, scope: str) -> list[An
 
 @cache
 def _facts() -> Select[Any]:
-    company_id: Param = bindparam("company_id")
-    customer_id: Param = bindparam("customer_id")
-    as_of: Param = bindparam("as_of")
+    return select(
+        *_fact_columns(
+            bindparam("company_id"),
+            bindparam("customer_id"),
+            bindparam("root_id"),
+            bindparam("order_ref"),
+            bindparam("as_of"),
+        )
+    )
+
+
+@cache
+def _facts_many() -> Select[Any]:
+    """:func:`_facts` of each (customer, group root, order reference) of three arrays, in
+    their order (PostgreSQL)."""
+    asked = (
+        func.unnest(
+            bindparam("customer_ids", type_=ARRAY(BigInteger)),
+            bindparam("root_ids", type_=ARRAY(BigInteger)),
+            bindparam("order_refs", type_=ARRAY(String)),
+        )
+        .table_valued("customer_id", "root_id", "order_ref", with_ordinality="n")
+        .render_derived("asked")
+    )
+    columns = _fact_columns(
+        bindparam("company_id"),
+        asked.c.customer_id,
+        asked.c.root_id,
+        asked.c.order_ref,
+        bindparam("as_of"),
+    )
+    return select(*columns).select_from(asked).order_by(asked.c.n)
+
+
+def _fact_columns(
+    company_id: Param, customer_id: Param, root_id: Param, order_ref: Param, as_of: Param
+) -> list[Any]:
     checked = (
         select(CreditCheck.id)
-        .where(
-            CreditCheck.company_id == company_id, CreditCheck.order_ref == bindparam("order_ref")
-        )
+        .where(CreditCheck.company_id == company_id, CreditCheck.order_ref == order_ref)
         .limit(1)
         .scalar_subquery()
     )
@@ -307,7 +366,7 @@ def _facts() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return select(
+    return [
         checked,
         graded,
         _oldest_overdue(company_id, customer_id, as_of).scalar_subquery(),
@@ -315,8 +374,8 @@ def _facts() -> Select[Any]:
         select(LimitPolicy.body).where(LimitPolicy.id == newest).scalar_subquery(),
         select(LimitPolicy.note).where(LimitPolicy.id == newest).scalar_subquery(),
         *_limit_columns(company_id, customer_id, "customer"),
-        *_limit_columns(company_id, bindparam("root_id"), "group"),
-    )
+        *_limit_columns(company_id, root_id, "group"),
+    ]
 
 
 def lock_customers(session: Session, company_id: int, customer_ids: Sequence[int]) -> None:
@@ -477,14 +536,14 @@ def exposure_sums(
 ) -> Sums:
     """Every stage's sums per customer and currency, in one statement (one round trip).
 
-    One customer (a check's usual case) is a plain parameter: a list is an expanding one,
-    which SQLAlchemy renders again on every execution."""
+    One customer (a check's usual case) is a plain parameter; a list is one array parameter
+    on PostgreSQL, an expanding one (rendered again on every execution) on SQLite."""
     ids = list(customer_ids)
     params: dict[str, Any] = {"company_id": company_id, "as_of": as_of}
     if len(ids) == 1:
         statement, params["customer_id"] = _exposure_of_one(), ids[0]
     else:
-        statement, params["ids"] = _exposure(), ids
+        statement, params["ids"] = _exposure(arrays=_on_postgresql(session)), ids
     rows = direct.rows(session, statement, params)  # Core, on the driver: db.direct
     found: Sums = {}
     for customer_id, currency, stage, minor in rows:
@@ -494,9 +553,9 @@ def exposure_sums(
 
 
 @cache
-def _exposure() -> CompoundSelect[Any, Any, Any, Any]:
-    ids: Param = bindparam("ids", expanding=True)
-    return _exposure_of(bindparam("company_id"), lambda column: column.in_(ids))
+def _exposure(*, arrays: bool) -> CompoundSelect[Any, Any, Any, Any]:
+    listed = _any_of("ids", BigInteger) if arrays else _in("ids")
+    return _exposure_of(bindparam("company_id"), listed)
 
 
 @cache
@@ -571,17 +630,95 @@ def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | Non
 
 
 def add_checks(session: Session, checks: Sequence[tuple[dict[str, Any], str | None]]) -> list[int]:
-    """:func:`add_check` of each (values, ``reserve_in``), in order; their ids. PostgreSQL:
-    in one round trip."""
-    if session.get_bind().dialect.name != "postgresql":
+    """:func:`add_check` of each (values, ``reserve_in``), in order; their ids.
+
+    PostgreSQL: every check row and every reservation in one statement, when the rows share
+    their company, business day and time, and reserve in one currency (as a unit of work's
+    rows do); otherwise, and on SQLite, one :func:`add_check` after another."""
+    shared = {(v["company_id"], v["checked_on"], v["requested_at"]) for v, _ in checks}
+    currencies = {reserve_in for _, reserve_in in checks if reserve_in is not None}
+    orders = {v["order_ref"] for v, _ in checks}
+    together = (
+        len(shared) == 1
+        and len(currencies) <= 1
+        and len(orders) == len(checks)
+        and all((reserve_in is not None) == _reserves(v) for v, reserve_in in checks)
+    )
+    if not (together and _on_postgresql(session)):
         return [add_check(session, values, reserve_in=reserve_in) for values, reserve_in in checks]
-    statements: list[tuple[Executable, dict[str, Any]]] = [
-        (_insert_check(), values)
-        if reserve_in is None
-        else (_insert_check_and_reservation(), values | {"base_currency": reserve_in})
-        for values, reserve_in in checks
-    ]
-    return [int(found[0][0]) for found in direct.rows_many(session, statements)]
+    first = checks[0][0]
+    params: dict[str, Any] = {name: first[name] for name in _UNIT_COLUMNS}
+    for name in _ROW_COLUMNS:
+        params[name] = [values[name] for values, _ in checks]
+    params["base_currency"] = next(iter(currencies), None)
+    made = {
+        str(order_ref): int(check_id)
+        for check_id, order_ref in direct.rows(session, _insert_checks(), params)
+    }
+    return [made[values["order_ref"]] for values, _ in checks]
+
+
+def _reserves(values: dict[str, Any]) -> bool:
+    """Whether a check row reserves its amount: approved, and asked to reserve."""
+    return values["decision"] == "approved" and bool(values["reserve"])
+
+
+# A unit of work's check rows: the columns each row has its own value of (an array each), and
+# those the unit's rows share (one company, one business day, one time).
+_ROW_COLUMNS = tuple(
+    name for name in CHECK_COLUMNS if name not in ("company_id", "checked_on", "requested_at")
+)
+_UNIT_COLUMNS = ("company_id", "checked_on", "requested_at")
+
+
+@cache
+def _insert_checks() -> Select[int, str]:
+    """The check rows of three or thirty checks, and the reservations of those that reserve,
+    in one statement (PostgreSQL): ``WITH made AS (INSERT ... SELECT ... FROM unnest(...)
+    RETURNING ...), reserved AS (INSERT ... SELECT ... FROM made WHERE reserving) SELECT
+    id, order_ref FROM made``."""
+    table = CreditCheck.__table__
+    given = (
+        func.unnest(*[bindparam(name, type_=ARRAY(table.c[name].type)) for name in _ROW_COLUMNS])
+        .table_valued(*_ROW_COLUMNS)
+        .render_derived("given")
+    )
+    rows = select(
+        *[given.c[name] if name in _ROW_COLUMNS else _typed(table, name) for name in CHECK_COLUMNS]
+    ).select_from(given)
+    made = (
+        insert(CreditCheck)
+        .from_select(list(CHECK_COLUMNS), rows)
+        .returning(
+            CreditCheck.id,
+            CreditCheck.company_id,
+            CreditCheck.customer_id,
+            CreditCheck.order_ref,
+            CreditCheck.base_amount_minor,
+            CreditCheck.decision,
+            CreditCheck.reserve,
+            CreditCheck.requested_at,
+            CreditCheck.requested_by,
+        )
+        .cte("made")
+    )
+    reservations = select(
+        made.c.company_id,
+        made.c.customer_id,
+        made.c.id,
+        made.c.order_ref,
+        bindparam("base_currency", type_=CreditReservation.__table__.c.currency.type),
+        made.c.base_amount_minor,
+        literal_column("'reserved'"),
+        made.c.requested_at,
+        made.c.requested_by,
+    ).where(made.c.decision == "approved", made.c.reserve)  # as _reserves
+    reserved = (
+        insert(CreditReservation)
+        .from_select(list(_RESERVATION_COLUMNS), reservations)
+        .cte("reserved")
+    )
+    return select(made.c.id, made.c.order_ref).add_cte(reserved)
 
 
 def _typed(table: Any, name: str) -> Param:

@@ -82,26 +82,6 @@ def rows(
     return result
 
 
-def rows_many(
-    session: Session, statements: Sequence[tuple[Executable, Mapping[str, Any]]]
-) -> list[Sequence[Sequence[Any]]]:
-    """The rows each (statement, params) returns, run in order in the session's transaction.
-    PostgreSQL: sent together in psycopg's pipeline mode, one round trip for them all (a
-    failing one fails the transaction, as it would alone); otherwise one after another."""
-    connection = session.connection()
-    plain = [compiled(statement, connection.dialect) for statement, _ in statements]
-    if len(statements) < 2 or any(one is None for one in plain):
-        return [rows(session, statement, params) for statement, params in statements]
-    driver: Any = connection.connection.driver_connection
-    with driver.pipeline():
-        cursors = [
-            driver.execute(one.sql, _values(one, params))
-            for one, (_, params) in zip(plain, statements, strict=True)
-            if one is not None
-        ]
-    return [cursor.fetchall() for cursor in cursors]
-
-
 def _values(plain: Compiled, params: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(plain.constants)
     for name, value in params.items():
