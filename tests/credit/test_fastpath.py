@@ -229,3 +229,28 @@ def test_a_body_over_the_fast_paths_size_goes_to_the_route(
     assert got.status_code == 200
     assert reached == ["route"]
     assert _counts(db) == (2, 2)
+
+
+def test_a_failing_credential_look_up_goes_to_the_route(
+    db: Database, acme: Actor, clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast paths sit in front of FastAPI's error page: a database error while the fast
+    path looks the credential up is not theirs to report; the route answers, as it does."""
+
+    async def lost(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(fastpath, "actor_of", lost)
+    key = _key(db, acme, "erp_client")
+    assert _post(clients["fast"], key, json.dumps(_check("SO-1")).encode())[0] == 200
+    assert _counts(db) == (1, 1)
+
+
+def test_the_fast_paths_come_before_fastapis_own_middleware(db: Database) -> None:
+    app = create_app(db, b.clock(), Settings())
+    stack = app.build_middleware_stack()
+    assert [type(layer).__name__ for layer in (stack, stack.app, stack.app.app)] == [  # type: ignore[attr-defined]
+        "CreditCheckPath",
+        "CustomerAgingPath",
+        "ServerErrorMiddleware",
+    ]

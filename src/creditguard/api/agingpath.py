@@ -117,6 +117,11 @@ class CustomerAgingPath(ThreadedPath):
             actor = await actor_of(state, credential)
         except DomainError:
             return None
+        except Exception:  # the credential's look-up failed (the database): the route reports it
+            log.warning(
+                "credential look-up failed on the fast path; the route answers", exc_info=True
+            )
+            return None
         if not actor.may(OPERATION):
             return None
         loop = asyncio.get_running_loop()

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from creditguard import __version__
 from creditguard.analytics import snapshot as snapshots
@@ -45,11 +47,31 @@ English or Chinese (`Accept-Language: zh-CN`).
 """
 
 
+class App(FastAPI):
+    """FastAPI, with room for fast paths in front of its whole middleware stack.
+
+    FastAPI puts middleware of its own before any the app adds (its error page, its exception
+    telemetry, its body limit): every request passes them first. A fast path
+    (:mod:`creditguard.api.fastpath`, :mod:`creditguard.api.agingpath`) answers only requests
+    it can answer whole, catches its own errors and hands everything else on untouched, body
+    replayed: it goes in front of them all, the first listed outermost."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fast_paths: list[Middleware] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(self.fast_paths):
+            stack = cls(stack, *args, **kwargs)
+        return stack
+
+
 def create_app(
     database: Database | None = None, clock: Clock | None = None, settings: Settings | None = None
-) -> FastAPI:
+) -> App:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = App(
         title="creditguard",
         version=__version__,
         description=DESCRIPTION,
@@ -64,11 +86,11 @@ def create_app(
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     errors.install(app)
     if settings.check_fast_path:  # plain checks answered before routing (api.fastpath)
-        app.add_middleware(
-            CreditCheckPath, threads=settings.check_threads, batch=settings.check_batch
+        app.fast_paths.append(
+            Middleware(CreditCheckPath, threads=settings.check_threads, batch=settings.check_batch)
         )
     if settings.aging_fast_path:  # one customer's aging, likewise (api.agingpath)
-        app.add_middleware(CustomerAgingPath, threads=settings.check_threads)
+        app.fast_paths.append(Middleware(CustomerAgingPath, threads=settings.check_threads))
     # Routes are tried in order: the order credit check, the hottest call an ERP makes, first
     # (no two routers' paths overlap, so the order changes nothing else).
     app.include_router(credit.router, prefix="/api/v1")

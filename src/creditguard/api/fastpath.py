@@ -21,9 +21,10 @@ answers such a request itself:
 
 Whatever is not that plain case goes to FastAPI untouched, with the body replayed: another
 path or method, an ``Idempotency-Key`` (stored replies live in the route), a body that is not
-JSON or does not validate, a missing or refused credential, a role without the permission, and
-any error the check itself raises (its unit of work rolled back, so nothing was written): the
-route then answers exactly what it always answers, problem documents included. An error
+JSON or does not validate, a missing or refused credential (or its look-up failing), a role
+without the permission, and any error the check itself raises (its unit of work rolled back,
+so nothing was written): the route then answers exactly what it always answers, problem
+documents included. The path sits in front of FastAPI's own middleware (``api.app.App``). An error
 therefore costs a second try; a check that succeeds costs the path below and nothing else.
 ``CREDITGUARD_CHECK_FAST_PATH=false`` turns the path off (every check through the route).
 """
@@ -127,6 +128,11 @@ class CreditCheckPath(ThreadedPath):
             data = CheckIn.model_validate(json.loads(body))
             actor = await actor_of(state, credential)
         except (DomainError, ValidationError, ValueError):
+            return None
+        except Exception:  # the credential's look-up failed (the database): the route reports it
+            log.warning(
+                "credential look-up failed on the fast path; the route answers", exc_info=True
+            )
             return None
         if not actor.may(OPERATION):
             return None
