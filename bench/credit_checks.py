@@ -16,6 +16,9 @@
    Each connection waits for its answer before thinking again, so the rate actually offered
    is clients / (think + latency), a little under the nominal one: read the checks/s
    answered, and ask for more (``--rate 550``) to see the latency at 500/s answered.
+   ``--idempotency-key``: every wrk request with its own ``Idempotency-Key`` header, as an
+   ERP that sends one with every POST (such a check goes through the route, which stores its
+   reply: not gathered).
 3. Over-commits, read from the database afterwards: customers whose open reservations exceed
    their limit (target: 0); checks and reservations (= approved) counted per run.
 
@@ -28,7 +31,8 @@ The database is dropped at the end. Targets (issue 6, 2 cores): p50 <= 5 ms, p99
 
     .venv/bin/python bench/credit_checks.py [--quick] [--customers 10000] [--clients 50]
         [--client wrk|httpx|both] [--duration 20] [--warmup 5] [--threads 2] [--workers 1 2]
-        [--requests 20000] [--rate 500 250] [--mode api|cpu] [--checks 3000]
+        [--requests 20000] [--rate 500 250] [--idempotency-key] [--mode api|cpu]
+        [--checks 3000]
 
 Prints its figures, never asserts.
 """
@@ -245,7 +249,7 @@ function request()
     '{"customer_ref":"C%%06d","amount":"%%d.%%02d","currency":"CNY",' ..
     '"order_ref":"%%s-%%d-%%d","reserve":true}',
     math.random(0, customers - 1), math.floor(cents / 100), cents %% 100, tag, id, counter)
-  return wrk.format(nil, nil, nil, body)
+%(keyed)s  return wrk.format(nil, nil, nil, body)
 end
 
 %(pacing)s
@@ -284,6 +288,11 @@ end
 """
 
 
+# --idempotency-key: each request its own key, as an ERP that sends one with every POST.
+KEYED = """  wrk.headers["Idempotency-Key"] = string.format("%s-%d-%d", tag, id, counter)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class WrkRun:
     base: str
@@ -292,6 +301,7 @@ class WrkRun:
     clients: int
     threads: int
     rate: int = 0  # checks/s offered by all connections together; 0: as fast as answered
+    keyed: bool = False  # every request with its own Idempotency-Key header
 
 
 def wrk_once(run: WrkRun, seconds: int, tag: str) -> Figures:
@@ -302,6 +312,7 @@ def wrk_once(run: WrkRun, seconds: int, tag: str) -> Figures:
         "seed": random.randrange(1 << 30),
         "secret": run.secret,
         "pacing": PACING % {"think": run.clients * 1000 / run.rate} if run.rate else "",
+        "keyed": KEYED if run.keyed else "",
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
@@ -489,7 +500,7 @@ def load(args: argparse.Namespace, base: str, secret: str, client: str) -> Figur
     if client == "httpx":
         return hammer_httpx(base, secret, args.customers, args.requests, args.clients)
     rate = int(client.removeprefix("paced:")) if client.startswith("paced:") else 0
-    run = WrkRun(base, secret, args.customers, args.clients, args.threads, rate)
+    run = WrkRun(base, secret, args.customers, args.clients, args.threads, rate, args.keyed)
     return wrk_once(run, args.duration, f"{client[0].upper()}{tag}")
 
 
@@ -515,7 +526,7 @@ def run_api(args: argparse.Namespace, url: str, secret: str) -> None:
                     f"wrk paced: think times for {client[6:]}/s were answers instant"
                     if paced
                     else client
-                )
+                ) + (", each with an Idempotency-Key" if args.keyed else "")
                 report_run(
                     f"credit checks through the API ({how}, PostgreSQL, {args.clients} "
                     f"clients, {workers} uvicorn worker{'s' if workers > 1 else ''}, "
@@ -556,6 +567,12 @@ def main() -> None:
         help="also wrk runs paced at these many checks/s offered, e.g. 500 250",
     )
     parser.add_argument("--requests", type=int, default=20_000, help="httpx: checks sent")
+    parser.add_argument(
+        "--idempotency-key",
+        dest="keyed",
+        action="store_true",
+        help="wrk: every check with its own Idempotency-Key (the route's stored replies)",
+    )
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1], help="uvicorn processes, e.g. 1 2"
     )
