@@ -3,6 +3,7 @@ serves plain checks without the route, and leaves every other request to the rou
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -19,10 +20,11 @@ from creditguard.api.routes import credit as credit_routes
 from creditguard.config import Settings
 from creditguard.core.permissions import Actor
 from creditguard.credit import service
+from creditguard.credit.schemas import CheckIn, CheckOut
 from creditguard.db import Database
 from creditguard.identity import service as identity
 from creditguard.identity.schemas import ApiKeyIn, Role
-from creditguard.models import CreditCheck, CreditReservation
+from creditguard.models import CreditCheck, CreditReservation, IdempotencyRecord
 from tests import builders as b
 from tests.credit import helpers as h
 
@@ -38,10 +40,10 @@ def acme(db: Database) -> Actor:
     return actor
 
 
-def _key(db: Database, actor: Actor, role: Role) -> dict[str, str]:
+def _key(db: Database, actor: Actor, role: Role, name: str | None = None) -> dict[str, str]:
     with db.write() as session:
         _, secret = identity.create_api_key(
-            session, actor.company_id, ApiKeyIn(name=role, role=role), b.clock()
+            session, actor.company_id, ApiKeyIn(name=name or role, role=role), b.clock()
         )
     return {"X-API-Key": secret}
 
@@ -95,6 +97,14 @@ CASES: dict[str, Case] = {
     "unknown currency": lambda ref, key: (key, json.dumps(_check(ref, currency="XXX")).encode()),
     "no credential": lambda ref, key: ({}, json.dumps(_check(ref)).encode()),
     "wrong key": lambda ref, key: ({"X-API-Key": "cg_nope"}, json.dumps(_check(ref)).encode()),
+    "idempotency key": lambda ref, key: (
+        key | {"Idempotency-Key": f"k-{ref}"},
+        json.dumps(_check(ref, reserve=False)).encode(),
+    ),
+    "idempotency key too long": lambda ref, key: (
+        key | {"Idempotency-Key": "k" * 256},
+        json.dumps(_check(ref)).encode(),
+    ),
 }
 
 
@@ -119,7 +129,7 @@ def test_the_fast_path_answers_what_the_route_answers(
     assert answers["fast"] == answers["route"]
     status, _ = answers["fast"]
     written = _counts(db)
-    if case in {"approved", "held over the limit", "zh-CN"}:
+    if case in {"approved", "held over the limit", "zh-CN", "idempotency key"}:
         assert (status, written) == (200, (2, 0))
     else:  # refused by both, written by neither
         assert status in {401, 404, 422}
@@ -171,18 +181,99 @@ def json_type() -> dict[str, str]:
     return {"Content-Type": "application/json"}
 
 
-def test_an_idempotency_key_goes_to_the_route_and_is_replayed(
-    db: Database, acme: Actor, clients: dict[str, TestClient]
+def _route_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the route was reached")
+
+    monkeypatch.setattr(credit_routes, "run_post", refuse)
+
+
+def test_an_idempotency_key_is_stored_and_replayed_as_the_route_does(
+    db: Database, acme: Actor, clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = _key(db, acme, "erp_client") | json_type() | {"Idempotency-Key": "k-1"}
-    body = json.dumps(_check("SO-1")).encode()
-    first = clients["fast"].post(PATH, content=body, headers=key)
-    again = clients["fast"].post(PATH, content=body, headers=key)
-    assert (first.status_code, again.status_code) == (200, 200)
-    assert again.headers.get("Idempotent-Replayed") == "true"  # the route's stored reply
-    assert "Idempotent-Replayed" not in first.headers
-    assert first.json() == again.json()
-    assert _counts(db) == (1, 1)
+    """The fast path claims the key, stores the response with the check and replays it, as the
+    route's run_post does (the route app, the control, sees the same), without the route."""
+    seen = {}
+    for name, client in clients.items():
+        if name == "fast":
+            _route_refused(monkeypatch)
+        # one credential per app: the same key is the caller's own in each
+        credential = _key(db, acme, "erp_client", f"erp {name}")
+        headers = credential | json_type() | {"Idempotency-Key": "k-1"}
+        body = json.dumps(_check(f"SO-{name}", reserve=False)).encode()  # same headroom
+        first = client.post(PATH, content=body, headers=headers)
+        again = client.post(PATH, content=body, headers=headers)
+        monkeypatch.undo()  # a key refused goes to the route, which refuses it
+        other = client.post(PATH, content=body.replace(b"100.00", b"200.00"), headers=headers)
+        seen[name] = [
+            (r.status_code, r.headers.get("Idempotent-Replayed"), _without_id(r.json()))
+            for r in (first, again, other)
+        ]
+        assert again.json() == first.json()
+    assert seen["fast"] == seen["route"]
+    assert [(status, replayed) for status, replayed, _ in seen["fast"]] == [
+        (200, None),
+        (200, "true"),
+        (422, None),  # the same key with another body: the route's refusal
+    ]
+    assert _counts(db) == (2, 0)
+
+
+def _without_id(answer: Any) -> Any:
+    if isinstance(answer, dict) and "check_id" in answer:
+        return answer | {"check_id": "<id>"}
+    return answer
+
+
+def test_keyed_checks_are_gathered_and_each_response_stored(
+    db: Database, acme: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed checks decided in one unit of work: each response stored under its own key in
+    that unit; a second check of one customer, alone after it, stores its own."""
+    b.customer(db, acme, code="C2")
+    h.rate(db, acme, code="C2", grade="A", as_of=date(2026, 11, 1))
+    h.set_limit(db, acme, code="C2", amount="1000.00")
+    state = create_app(db, b.clock(), Settings()).state
+    together: list[int] = []
+    real = service.run_checks
+
+    def counted(session: Any, asked: Any, clock: Any) -> Any:
+        together.append(len(asked))
+        return real(session, asked, clock)
+
+    monkeypatch.setattr(service, "run_checks", counted)
+    orders = [("C1", "SO-1", "k-1"), ("C2", "SO-2", "k-2"), ("C1", "SO-3", "k-3")]
+    loop = asyncio.new_event_loop()
+    try:
+        taken = [
+            fastpath.Waiting(
+                state,
+                service.Asked(acme, CheckIn(**_check(order, "600.00", customer_ref=code))),
+                key,
+                loop,
+                loop.create_future(),
+            )
+            for code, order, key in orders
+        ]
+        answers = fastpath._checks(taken)
+    finally:
+        loop.close()
+    assert together == [3]
+    assert [a.decision if isinstance(a, CheckOut) else a for a in answers] == [
+        "approved",
+        "approved",
+        "held",  # C1's second order, alone after the unit: 600 + 600 over 1,000
+    ]
+    with db.read() as session:
+        stored = dict(
+            session.execute(select(IdempotencyRecord.key, IdempotencyRecord.response_body)).all()
+        )
+    assert {key: json.loads(str(body)) for key, body in stored.items()} == {
+        key: answer.model_dump(mode="json")
+        for (_, _, key), answer in zip(orders, answers, strict=True)
+        if isinstance(answer, CheckOut)
+    }
+    assert _counts(db) == (3, 2)
 
 
 def test_a_failing_unit_of_work_is_rolled_back_and_the_route_answers_once(
@@ -206,6 +297,34 @@ def test_a_failing_unit_of_work_is_rolled_back_and_the_route_answers_once(
     got = _post(clients["fast"], key, json.dumps(_check("SO-1")).encode())
     assert got[0] == 200
     assert len(tries) == 2  # the fast path's, then the route's
+    assert _counts(db) == (1, 1)
+
+
+def test_a_keyed_check_that_fails_releases_its_key_for_the_routes_try(
+    db: Database, acme: Actor, clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path's try fails after writing: its rows and its stored response are rolled
+    back and its claim released, so the route claims the key, writes the check once and
+    stores the response a retry replays. Kept claimed, the route would answer 409."""
+    real = service.run_check
+    tries: list[str] = []
+
+    def fail_once(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        tries.append("x")
+        if len(tries) == 1:
+            raise OperationalError("COMMIT", {}, Exception("connection lost"))
+        return out
+
+    monkeypatch.setattr(service, "run_check", fail_once)
+    headers = _key(db, acme, "erp_client") | json_type() | {"Idempotency-Key": "k-1"}
+    body = json.dumps(_check("SO-1")).encode()
+    first = clients["fast"].post(PATH, content=body, headers=headers)
+    again = clients["fast"].post(PATH, content=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert len(tries) == 2  # the fast path's, then the route's; the retry is a replay
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
     assert _counts(db) == (1, 1)
 
 

@@ -43,9 +43,10 @@ def alone(db: Database, actor: Actor, one: CheckIn) -> CheckOut:
         return service.run_check(session, actor, one, b.clock())
 
 
-def brief(out: CheckOut | None) -> tuple[str, str, list[str]] | None:
+def brief(out: object) -> tuple[str, str, list[str]] | None:
     if out is None:
         return None
+    assert isinstance(out, CheckOut)
     return out.decision, out.available, [r.code for r in out.reasons]
 
 
@@ -277,7 +278,7 @@ def test_the_fast_path_checks_together_then_alone_what_is_left(db: Database, acm
     ]
     loop = asyncio.new_event_loop()
     try:
-        taken = [fastpath.Waiting(state, one, loop, loop.create_future()) for one in asked]
+        taken = [fastpath.Waiting(state, one, None, loop, loop.create_future()) for one in asked]
         answers = fastpath._checks(taken)
     finally:
         loop.close()
@@ -304,7 +305,11 @@ def test_a_unit_that_fails_is_rolled_back_and_each_is_checked_alone(
     try:
         taken = [
             fastpath.Waiting(
-                state, Asked(acme, ask(code, "100.00", f"SO-{code}")), loop, loop.create_future()
+                state,
+                Asked(acme, ask(code, "100.00", f"SO-{code}")),
+                None,
+                loop,
+                loop.create_future(),
             )
             for code in ("C1", "C2")
         ]

@@ -17,15 +17,21 @@ answers such a request itself:
    group, a repeated order, an error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
    arrives alone is its own unit of work, as before;
-4. the answer is rendered as the route renders it (``JSONResponse`` of the model's JSON dump).
+4. a check sent with an ``Idempotency-Key`` claims its key first, as the route's
+   :func:`creditguard.api.idempotency.run_post` does (a transaction of its own): a key already
+   done is answered with its stored response (``Idempotent-Replayed: true``); otherwise the
+   check joins a unit of work like any other, and its response is stored under the key in that
+   same unit of work. A check not written releases its claim before the route's try;
+5. the answer is rendered as the route renders it (``JSONResponse`` of the model's JSON dump).
 
 Whatever is not that plain case goes to FastAPI untouched, with the body replayed: another
-path or method, an ``Idempotency-Key`` (stored replies live in the route), a body that is not
-JSON or does not validate, a missing or refused credential (or its look-up failing), a role
-without the permission, and any error the check itself raises (its unit of work rolled back,
-so nothing was written): the route then answers exactly what it always answers, problem
-documents included. The path sits in front of FastAPI's own middleware (``api.app.App``). An error
+path or method, an ``Idempotency-Key`` the route would refuse (too long, used with another
+body, still running) or whose claim fails, a body that is not JSON or does not validate, a
+missing or refused credential (or its look-up failing), a role without the permission, and any
+error the check itself raises (its unit of work rolled back, so nothing was written): the
+route then answers exactly what it always answers, problem documents included. An error
 therefore costs a second try; a check that succeeds costs the path below and nothing else.
+The path sits in front of FastAPI's own middleware (``api.app.App``).
 ``CREDITGUARD_CHECK_FAST_PATH=false`` turns the path off (every check through the route).
 """
 
@@ -43,16 +49,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse
 
+from creditguard.api import idempotency
 from creditguard.api.deps import actor_of, credential_of
 from creditguard.core.errors import DomainError
 from creditguard.credit import service
 from creditguard.credit.schemas import CheckIn, CheckOut
 from creditguard.credit.service import Asked
 from creditguard.db import Database
+from creditguard.identity import service as identity
+from creditguard.identity.service import Claim, Replay
 
 PATH = "/api/v1/credit-checks"
+ROUTE_PATH = "/credit-checks"  # as the route names itself to run_post (the key's fingerprint)
+MAX_KEY = 255  # an Idempotency-Key's longest (the route's header parameter)
 OPERATION = "credit:check"
 MAX_BODY = 64 * 1024  # a check is ~150 bytes; a larger body is left to the route
 
@@ -63,6 +75,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger(__name__)
+
+Answer = CheckOut | Replay | None  # a check's answer, a stored one, or None: the route answers
 
 
 class ThreadedPath:
@@ -107,19 +121,21 @@ class CreditCheckPath(ThreadedPath):
             await self.app(scope, receive, send)
             return
         headers = headers_of(scope)
-        if "idempotency-key" in headers or not _is_json(headers.get("content-type", "")):
+        key = headers.get("idempotency-key")
+        too_long = key is not None and len(key) > MAX_KEY  # the route's 422
+        if too_long or not _is_json(headers.get("content-type", "")):
             await self.app(scope, receive, send)
             return
         body, complete = await _read(receive)
         plain = complete and len(body) <= MAX_BODY
-        answer = await self._answer(scope, headers, body) if plain else None
+        answer = await self._answer(scope, headers, body, key) if plain else None
         if answer is None:
             await self.app(scope, _replay(body, receive, complete=complete), send)
             return
         await answer(scope, receive, send)
 
     async def _answer(
-        self, scope: Scope, headers: dict[str, str], body: bytes
+        self, scope: Scope, headers: dict[str, str], body: bytes, key: str | None
     ) -> JSONResponse | None:
         """The route's answer to a plain check, or None when the route must answer."""
         state = scope["app"].state
@@ -137,16 +153,18 @@ class CreditCheckPath(ThreadedPath):
         if not actor.may(OPERATION):
             return None
         locale = "zh-CN" if headers.get("accept-language", "").lower().startswith("zh") else "en"
-        out = await self._gathered(state, Asked(actor, data, locale))
+        out = await self._gathered(state, Asked(actor, data, locale), key)
+        if isinstance(out, Replay):
+            return idempotency.replay(out)
         return None if out is None else JSONResponse(out.model_dump(mode="json"))
 
-    def _gathered(self, state: Any, asked: Asked) -> asyncio.Future[CheckOut | None]:
+    def _gathered(self, state: Any, asked: Asked, key: str | None) -> asyncio.Future[Answer]:
         """The check's answer, from the next unit of work a drain runs (see :class:`Waiting`)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[CheckOut | None] = loop.create_future()
+        future: asyncio.Future[Answer] = loop.create_future()
         start = False
         with self._lock:
-            self._waiting.append(Waiting(state, asked, loop, future))
+            self._waiting.append(Waiting(state, asked, key, loop, future))
             if self._drains < self.threads:
                 self._drains += 1
                 start = True
@@ -176,54 +194,109 @@ class CreditCheckPath(ThreadedPath):
 class Waiting:
     """A check waiting for a unit of work, and where its answer goes."""
 
-    state: Any  # the app's state: its database and clock
+    state: Any  # the app's state: its database, clock and settings
     asked: Asked
+    key: str | None  # the request's Idempotency-Key
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[CheckOut | None]
+    future: asyncio.Future[Answer]
 
 
-def _checks(taken: Sequence[Waiting]) -> list[CheckOut | None]:
+def _checks(taken: Sequence[Waiting]) -> list[Answer]:
     """Answers for ``taken``: together in one unit of work per app (``run_checks``), then
-    alone (``run_check``) each that it left, after it committed. None: the route answers."""
-    answers: list[CheckOut | None] = [None] * len(taken)
+    alone (``run_check``) each that it left, after it committed. None: the route answers.
+
+    A check with an Idempotency-Key claims its key first (a transaction of its own, as the
+    route's): a key already done answers its stored response; a key refused (another body,
+    still running) or a claim that fails goes to the route, which answers the same. The
+    response is stored in the unit of work that writes the check."""
+    answers: list[Answer] = [None] * len(taken)
+    claims: dict[int, Claim] = {}
     apps: dict[int, list[int]] = {}
     for index, one in enumerate(taken):
+        if one.key is not None:
+            outcome = _claim(one)
+            if not isinstance(outcome, Claim):
+                answers[index] = outcome
+                continue
+            claims[index] = outcome
         apps.setdefault(id(one.state), []).append(index)
     for indices in apps.values():
         state = taken[indices[0]].state
-        together = _together(state, [taken[i].asked for i in indices])
-        for index, out in zip(indices, together, strict=True):
-            answers[index] = out if out is not None else _check(state, taken[index].asked)
+        asked = [(taken[i].asked, claims.get(i)) for i in indices]
+        together = _together(state, asked)
+        for index, (check, claim), out in zip(indices, asked, together, strict=True):
+            answers[index] = out if out is not None else _check(state, check, claim)
     return answers
 
 
-def _together(state: Any, asked: list[Asked]) -> list[CheckOut | None]:
-    """One unit of work for these checks; all None (nothing written) when it failed."""
+def _claim(one: Waiting) -> Claim | Replay | None:
+    """The check's key claimed (run it), its stored response (a replay), or None: the route
+    answers (the key refused, or the claim failed)."""
+    keyed = idempotency.Keyed(one.asked.actor, str(one.key), ROUTE_PATH, one.asked.data)
+    try:
+        return idempotency.claim(one.state.db, one.state.clock, one.state.settings, keyed)
+    except DomainError:
+        return None
+    except Exception:
+        log.warning("idempotency claim failed on the fast path; the route answers", exc_info=True)
+        return None
+
+
+def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[CheckOut | None]:
+    """One unit of work for these checks, with the stored responses of those with a key;
+    all None (nothing written) when it failed."""
     if len(asked) == 1:  # alone already: the single check's fewer statements
         return [None]
     db: Database = state.db
     try:
         with db.write() as session:
-            return service.run_checks(session, asked, state.clock)
+            outs = service.run_checks(session, [one for one, _ in asked], state.clock)
+            for out, (_, claim) in zip(outs, asked, strict=True):
+                if out is not None and claim is not None:
+                    _store(session, state, claim, out)
+            return outs
     except Exception:  # a database error: rolled back; each is checked alone
         log.warning("credit checks together failed; each is checked alone", exc_info=True)
         return [None] * len(asked)
 
 
-def _check(state: Any, asked: Asked) -> CheckOut | None:
-    """The route's unit of work; None (nothing written) when it raised: the route answers."""
+def _check(state: Any, asked: Asked, claim: Claim | None) -> CheckOut | None:
+    """The route's unit of work; None (nothing written, the key released) when it raised:
+    the route answers."""
     db: Database = state.db
     try:
         with db.write() as session:
-            return service.run_check(session, asked.actor, asked.data, state.clock, asked.locale)
+            out = service.run_check(session, asked.actor, asked.data, state.clock, asked.locale)
+            if claim is not None:
+                _store(session, state, claim, out)
+            return out
     except DomainError:
+        _release(state, claim)
         return None
     except Exception:  # a database error: rolled back; the route's try reports it properly
         log.warning("credit check fast path failed; the route answers", exc_info=True)
+        _release(state, claim)
         return None
 
 
-def _settle(taken: Sequence[Waiting], answers: Sequence[CheckOut | None]) -> None:
+def _store(session: Session, state: Any, claim: Claim, out: CheckOut) -> None:
+    """The check's response under its key, in the unit of work that wrote the check (as the
+    route's ``run_post`` stores it)."""
+    body = out.model_dump_json()
+    identity.finish(session, claim, status_code=200, body=body, clock=state.clock)
+
+
+def _release(state: Any, claim: Claim | None) -> None:
+    """Forget the claim of a check not written, so that the route's try can claim the key."""
+    if claim is None:
+        return
+    try:
+        identity.release(state.db.engine, claim)
+    except Exception:  # the key stays claimed until stale; the route then answers 409
+        log.warning("idempotency release failed on the fast path", exc_info=True)
+
+
+def _settle(taken: Sequence[Waiting], answers: Sequence[Answer]) -> None:
     """Hand each answer to its request's event loop: one wake-up per loop."""
     loops: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
     for one, out in zip(taken, answers, strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi.responses import JSONResponse
@@ -11,6 +12,10 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from creditguard.api.deps import Context
+from creditguard.clock import Clock
+from creditguard.config import Settings
+from creditguard.core.permissions import Actor
+from creditguard.db import Database
 from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest, Replay
 
@@ -31,17 +36,9 @@ def run_post(
         with ctx.db.write() as session:
             result = work(session)
         return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
-    request = IdempotentRequest(
-        actor=ctx.actor,
-        key=ctx.idempotency_key,
-        method="POST",
-        path=path,
-        fingerprint=identity.request_fingerprint("POST", path, body.model_dump_json().encode()),
-    )
-    stale = timedelta(seconds=ctx.settings.idempotency_stale_seconds)
-    outcome = identity.claim(ctx.db.engine, request, ctx.clock, stale)
+    outcome = _claim(ctx, path, body)
     if isinstance(outcome, Replay):
-        return _replay(outcome)
+        return replay(outcome)
     try:
         with ctx.db.write() as session:
             result = work(session)
@@ -54,7 +51,8 @@ def run_post(
     return JSONResponse(payload, status_code=status_code)
 
 
-def _replay(outcome: Replay) -> JSONResponse:
+def replay(outcome: Replay) -> JSONResponse:
+    """The stored response of a request already done under its key."""
     return JSONResponse(
         content=json.loads(outcome.body),
         status_code=outcome.status_code,
@@ -64,15 +62,33 @@ def _replay(outcome: Replay) -> JSONResponse:
 
 def _claim(ctx: Context, path: str, body: BaseModel) -> Claim | Replay:
     assert ctx.idempotency_key is not None
+    return claim(ctx.db, ctx.clock, ctx.settings, Keyed(ctx.actor, ctx.idempotency_key, path, body))
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A POST under an Idempotency-Key: by whom, the key, the path (below /api/v1), the body."""
+
+    actor: Actor
+    key: str
+    path: str
+    body: BaseModel
+
+
+def claim(db: Database, clock: Clock, settings: Settings, keyed: Keyed) -> Claim | Replay:
+    """Claim the key for this request (a transaction of its own): run it, or replay the first
+    response; the same key with another body, or still running, raises (422, 409)."""
     request = IdempotentRequest(
-        actor=ctx.actor,
-        key=ctx.idempotency_key,
+        actor=keyed.actor,
+        key=keyed.key,
         method="POST",
-        path=path,
-        fingerprint=identity.request_fingerprint("POST", path, body.model_dump_json().encode()),
+        path=keyed.path,
+        fingerprint=identity.request_fingerprint(
+            "POST", keyed.path, keyed.body.model_dump_json().encode()
+        ),
     )
-    stale = timedelta(seconds=ctx.settings.idempotency_stale_seconds)
-    return identity.claim(ctx.db.engine, request, ctx.clock, stale)
+    stale = timedelta(seconds=settings.idempotency_stale_seconds)
+    return identity.claim(db.engine, request, clock, stale)
 
 
 def run_batch(
@@ -85,7 +101,7 @@ def run_batch(
     """
     outcome = None if ctx.idempotency_key is None else _claim(ctx, path, body)
     if isinstance(outcome, Replay):
-        return _replay(outcome)
+        return replay(outcome)
     try:
         status_code, result = work()
     except BaseException:
