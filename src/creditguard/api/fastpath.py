@@ -210,17 +210,21 @@ def _checks(taken: Sequence[Waiting]) -> list[Answer]:
     still running) or a claim that fails goes to the route, which answers the same. The
     response is stored in the unit of work that writes the check."""
     answers: list[Answer] = [None] * len(taken)
-    claims: dict[int, Claim] = {}
     apps: dict[int, list[int]] = {}
     for index, one in enumerate(taken):
-        if one.key is not None:
-            outcome = _claim(one)
-            if not isinstance(outcome, Claim):
-                answers[index] = outcome
-                continue
-            claims[index] = outcome
         apps.setdefault(id(one.state), []).append(index)
+    claims: dict[int, Claim] = {}
     for indices in apps.values():
+        keyed = [i for i in indices if taken[i].key is not None]
+        for index, outcome in zip(keyed, _claims([taken[i] for i in keyed]), strict=True):
+            if isinstance(outcome, Claim):
+                claims[index] = outcome
+            else:
+                answers[index] = outcome
+                indices.remove(index)
+    for indices in apps.values():
+        if not indices:  # every one answered already (replays, keys refused)
+            continue
         state = taken[indices[0]].state
         asked = [(taken[i].asked, claims.get(i)) for i in indices]
         together = _together(state, asked)
@@ -229,17 +233,23 @@ def _checks(taken: Sequence[Waiting]) -> list[Answer]:
     return answers
 
 
-def _claim(one: Waiting) -> Claim | Replay | None:
-    """The check's key claimed (run it), its stored response (a replay), or None: the route
-    answers (the key refused, or the claim failed)."""
-    keyed = idempotency.Keyed(one.asked.actor, str(one.key), ROUTE_PATH, one.asked.data)
+def _claims(keyed: Sequence[Waiting]) -> list[Claim | Replay | None]:
+    """The keys of these checks (one app's) claimed, in one transaction: each to run, its
+    stored response (a replay), or None: the route answers (the key refused, or the claim
+    failed)."""
+    if not keyed:
+        return []
+    state = keyed[0].state
+    asked = [
+        idempotency.Keyed(one.asked.actor, str(one.key), ROUTE_PATH, one.asked.data)
+        for one in keyed
+    ]
     try:
-        return idempotency.claim(one.state.db, one.state.clock, one.state.settings, keyed)
-    except DomainError:
-        return None
+        outcomes = idempotency.claim_many(state.db, state.clock, state.settings, asked)
     except Exception:
-        log.warning("idempotency claim failed on the fast path; the route answers", exc_info=True)
-        return None
+        log.warning("idempotency claims failed on the fast path; the route answers", exc_info=True)
+        return [None] * len(keyed)
+    return [None if isinstance(outcome, DomainError) else outcome for outcome in outcomes]
 
 
 def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[CheckOut | None]:

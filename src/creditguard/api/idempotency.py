@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from creditguard.api.deps import Context
 from creditguard.clock import Clock
 from creditguard.config import Settings
+from creditguard.core.errors import DomainError
 from creditguard.core.permissions import Actor
 from creditguard.db import Database
 from creditguard.identity import service as identity
@@ -78,17 +79,28 @@ class Keyed:
 def claim(db: Database, clock: Clock, settings: Settings, keyed: Keyed) -> Claim | Replay:
     """Claim the key for this request (a transaction of its own): run it, or replay the first
     response; the same key with another body, or still running, raises (422, 409)."""
-    request = IdempotentRequest(
+    stale = timedelta(seconds=settings.idempotency_stale_seconds)
+    return identity.claim(db.engine, _request(keyed), clock, stale)
+
+
+def claim_many(
+    db: Database, clock: Clock, settings: Settings, keyed: Sequence[Keyed]
+) -> list[Claim | Replay | DomainError]:
+    """:func:`claim` of each request, the new keys in one transaction; where :func:`claim`
+    would raise, the error."""
+    stale = timedelta(seconds=settings.idempotency_stale_seconds)
+    return identity.claim_many(db.engine, [_request(one) for one in keyed], clock, stale)
+
+
+def _request(keyed: Keyed) -> IdempotentRequest:
+    body = keyed.body.model_dump_json().encode()
+    return IdempotentRequest(
         actor=keyed.actor,
         key=keyed.key,
         method="POST",
         path=keyed.path,
-        fingerprint=identity.request_fingerprint(
-            "POST", keyed.path, keyed.body.model_dump_json().encode()
-        ),
+        fingerprint=identity.request_fingerprint("POST", keyed.path, body),
     )
-    stale = timedelta(seconds=settings.idempotency_stale_seconds)
-    return identity.claim(db.engine, request, clock, stale)
 
 
 def run_batch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,11 +12,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from creditguard.clock import Clock
-from creditguard.core.errors import Conflict, NotAuthenticated, Problem, invalid, not_found
+from creditguard.core.errors import (
+    Conflict,
+    DomainError,
+    NotAuthenticated,
+    Problem,
+    invalid,
+    not_found,
+)
 from creditguard.core.money import check_currency
 from creditguard.core.permissions import Actor
 from creditguard.identity import repository as repo
@@ -259,6 +269,58 @@ def claim(
         if record is None:  # released between our insert and this read: the caller may retry
             raise Conflict.of("Idempotency-Key", request.key, "idempotency_in_flight")
         return _existing(session, record, request, lease, now - stale, now)
+
+
+def claim_many(
+    engine: Engine, requests: Sequence[IdempotentRequest], clock: Clock, stale: timedelta
+) -> list[Claim | Replay | DomainError]:
+    """:func:`claim` of each request, the new keys in one transaction (one INSERT ... ON
+    CONFLICT DO NOTHING for them all); a key already there (or twice among these) is then
+    claimed alone, as :func:`claim` does: run, replay, or the error it raises (422, 409)."""
+    now = clock.now()
+    leases = [secrets.randbits(62) for _ in requests]
+    rows = [
+        {
+            "company_id": r.actor.company_id,
+            "principal": r.actor.principal,
+            "key": r.key,
+            "request_hash": r.fingerprint,
+            "method": r.method,
+            "path": r.path,
+            "state": "in_flight",
+            "created_at": now,
+            "lease": lease,
+        }
+        for r, lease in zip(requests, leases, strict=True)
+    ]
+    made: dict[tuple[int, str, str], tuple[int, int]] = {}
+    if rows:
+        insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_(IdempotencyRecord)
+            .on_conflict_do_nothing(index_elements=["company_id", "principal", "key"])
+            .returning(
+                IdempotencyRecord.id,
+                IdempotencyRecord.company_id,
+                IdempotencyRecord.principal,
+                IdempotencyRecord.key,
+                IdempotencyRecord.lease,
+            )
+        )
+        with Session(engine) as session, session.begin():
+            for record_id, company_id, principal, key, lease in session.execute(statement, rows):
+                made[(company_id, principal, key)] = (record_id, lease)
+    outcomes: list[Claim | Replay | DomainError] = []
+    for request, lease in zip(requests, leases, strict=True):
+        found = made.get((request.actor.company_id, request.actor.principal, request.key))
+        if found is not None and found[1] == lease:  # this request's own row
+            outcomes.append(Claim(found[0], lease))
+            continue
+        try:
+            outcomes.append(claim(engine, request, clock, stale))
+        except DomainError as error:
+            outcomes.append(error)
+    return outcomes
 
 
 def _existing(

@@ -1,0 +1,80 @@
+"""Idempotency keys claimed together (identity.claim_many, the credit check fast path's): each
+outcome is the one identity.claim gives alone, and only new keys are claimed in one go."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from creditguard.core.errors import Conflict, InvalidInput
+from creditguard.core.permissions import Actor
+from creditguard.db import Database
+from creditguard.identity import service as identity
+from creditguard.identity.service import Claim, IdempotentRequest, Replay
+from creditguard.models import IdempotencyRecord
+from tests import builders as b
+
+STALE = timedelta(minutes=5)
+
+
+def asked(actor: Actor, key: str, body: bytes = b"{}") -> IdempotentRequest:
+    fingerprint = identity.request_fingerprint("POST", "/credit-checks", body)
+    return IdempotentRequest(actor, key, "POST", "/credit-checks", fingerprint)
+
+
+def records(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0)
+
+
+def test_new_keys_are_claimed_together_and_old_ones_as_alone(db: Database) -> None:
+    actor = b.company(db)
+    done = identity.claim(db.engine, asked(actor, "k-done"), b.clock(), STALE)
+    assert isinstance(done, Claim)
+    with db.write() as session:
+        identity.finish(session, done, status_code=200, body='{"ok": 1}', clock=b.clock())
+    running = identity.claim(db.engine, asked(actor, "k-running"), b.clock(), STALE)
+    assert isinstance(running, Claim)
+    outcomes = identity.claim_many(
+        db.engine,
+        [
+            asked(actor, "k-1"),
+            asked(actor, "k-done"),  # done: its response
+            asked(actor, "k-done", b'{"other": 1}'),  # another body: 422
+            asked(actor, "k-running"),  # still running: 409
+            asked(actor, "k-2"),
+            asked(actor, "k-1"),  # twice among these: the first runs, this one waits (409)
+        ],
+        b.clock(),
+        STALE,
+    )
+    kinds = [type(outcome).__name__ for outcome in outcomes]
+    assert kinds == ["Claim", "Replay", "InvalidInput", "Conflict", "Claim", "Conflict"]
+    assert outcomes[1] == Replay(200, '{"ok": 1}')
+    assert isinstance(outcomes[2], InvalidInput)
+    assert outcomes[2].problems[0].code == "idempotency_mismatch"
+    assert isinstance(outcomes[3], Conflict)
+    assert records(db) == 4  # k-done, k-running, k-1, k-2
+    first, second = outcomes[0], outcomes[4]
+    assert isinstance(first, Claim)
+    assert isinstance(second, Claim)
+    assert first.record_id != second.record_id
+    with db.write() as session:  # each claim is its own: it can be finished
+        identity.finish(session, first, status_code=200, body="{}", clock=b.clock())
+        identity.finish(session, second, status_code=200, body="{}", clock=b.clock())
+
+
+def test_the_same_keys_of_two_callers_are_two_claims(db: Database) -> None:
+    actor = b.company(db)
+    other = Actor(actor.company_id, "user:other", actor.role)
+    outcomes = identity.claim_many(
+        db.engine, [asked(actor, "k-1"), asked(other, "k-1")], b.clock(), STALE
+    )
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Claim", "Claim"]
+    assert records(db) == 2
+
+
+def test_claiming_nothing_claims_nothing(db: Database) -> None:
+    assert identity.claim_many(db.engine, [], b.clock(), STALE) == []
+    assert records(db) == 0
