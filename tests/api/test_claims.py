@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from creditguard.core.errors import Conflict, InvalidInput
@@ -78,3 +79,34 @@ def test_the_same_keys_of_two_callers_are_two_claims(db: Database) -> None:
 def test_claiming_nothing_claims_nothing(db: Database) -> None:
     assert identity.claim_many(db.engine, [], b.clock(), STALE) == []
     assert records(db) == 0
+
+
+def test_responses_are_stored_together_and_replayed(db: Database) -> None:
+    actor = b.company(db)
+    keys = ["k-1", "k-2", "k-3"]
+    claims = identity.claim_many(db.engine, [asked(actor, k) for k in keys], b.clock(), STALE)
+    done = [(c, f'{{"n": {n}}}') for n, c in enumerate(claims) if isinstance(c, Claim)]
+    assert len(done) == 3
+    with db.write() as session:
+        identity.finish_many(session, done, status_code=200, clock=b.clock())
+    again = identity.claim_many(db.engine, [asked(actor, k) for k in keys], b.clock(), STALE)
+    assert again == [Replay(200, '{"n": 0}'), Replay(200, '{"n": 1}'), Replay(200, '{"n": 2}')]
+
+
+def test_a_claim_whose_lease_no_longer_holds_is_refused(db: Database) -> None:
+    """As identity.finish: a response is stored only under the lease that claimed it."""
+    actor = b.company(db)
+    claims = identity.claim_many(
+        db.engine, [asked(actor, "k-1"), asked(actor, "k-2")], b.clock(), STALE
+    )
+    first, second = claims
+    assert isinstance(first, Claim)
+    assert isinstance(second, Claim)
+    lost = Claim(second.record_id, second.lease + 1)  # taken over by another request
+    with pytest.raises(Conflict), db.write() as session:
+        identity.finish_many(
+            session, [(first, "{}"), (lost, "{}")], status_code=200, clock=b.clock()
+        )
+    with db.read() as session:  # rolled back with the unit of work: both still running
+        states = session.scalars(select(IdempotencyRecord.state).order_by(IdempotencyRecord.id))
+        assert list(states) == ["in_flight", "in_flight"]

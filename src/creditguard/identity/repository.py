@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ARRAY, BigInteger, Text, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from creditguard.models import ApiKey, AuthToken, Company, IdempotencyRecord, User
 
@@ -77,6 +80,53 @@ def finish_idempotency(
         .values(state="done", status_code=status_code, response_body=body, finished_at=at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_idempotency_many(
+    session: Session, done: Sequence[tuple[int, int, str]], *, status_code: int, at: datetime
+) -> set[int]:
+    """:func:`finish_idempotency` of each (record, lease, body) with one status code; the
+    records whose lease still held (their responses stored). PostgreSQL: one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {
+            record_id
+            for record_id, lease, body in done
+            if finish_idempotency(
+                session, record_id, lease, status_code=status_code, body=body, at=at
+            )
+        }
+    params = {
+        "ids": [record_id for record_id, _, _ in done],
+        "leases": [lease for _, lease, _ in done],
+        "bodies": [body for _, _, body in done],
+        "status_code": status_code,
+        "at": at,
+    }
+    return {int(row[0]) for row in session.execute(_finish_many(), params)}
+
+
+@cache
+def _finish_many() -> ReturningUpdate[int]:
+    given = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(BigInteger)),
+            bindparam("leases", type_=ARRAY(BigInteger)),
+            bindparam("bodies", type_=ARRAY(Text)),
+        )
+        .table_valued("id", "lease", "body")
+        .render_derived("given")
+    )
+    return (
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == given.c.id, IdempotencyRecord.lease == given.c.lease)
+        .values(
+            state="done",
+            status_code=bindparam("status_code"),
+            response_body=given.c.body,
+            finished_at=bindparam("at", type_=IdempotencyRecord.__table__.c.finished_at.type),
+        )
+        .returning(IdempotencyRecord.id)
+    )
 
 
 def release_idempotency(session: Session, record_id: int, lease: int) -> None:

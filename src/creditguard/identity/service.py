@@ -350,6 +350,22 @@ def finish(session: Session, claim_: Claim, *, status_code: int, body: str, cloc
         raise Conflict.of("Idempotency-Key", claim_.record_id, "idempotency_in_flight")
 
 
+def finish_many(
+    session: Session, done: Sequence[tuple[Claim, str]], *, status_code: int, clock: Clock
+) -> None:
+    """:func:`finish` of each (claim, response body), with one status code: one statement on
+    PostgreSQL. A claim whose lease no longer holds raises, as :func:`finish` does."""
+    stored = repo.finish_idempotency_many(
+        session,
+        [(claim_.record_id, claim_.lease, body) for claim_, body in done],
+        status_code=status_code,
+        at=clock.now(),
+    )
+    for claim_, _ in done:
+        if claim_.record_id not in stored:
+            raise Conflict.of("Idempotency-Key", claim_.record_id, "idempotency_in_flight")
+
+
 def release(engine: Engine, claim_: Claim) -> None:
     """Forget a claim whose request failed, so that a retry runs it again."""
     with Session(engine) as session, session.begin():
