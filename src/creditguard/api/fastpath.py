@@ -213,22 +213,21 @@ def _checks(taken: Sequence[Waiting]) -> list[Answer]:
     apps: dict[int, list[int]] = {}
     for index, one in enumerate(taken):
         apps.setdefault(id(one.state), []).append(index)
-    claims: dict[int, Claim] = {}
     for indices in apps.values():
         keyed = [i for i in indices if taken[i].key is not None]
+        claims: dict[int, Claim] = {}
         for index, outcome in zip(keyed, _claims([taken[i] for i in keyed]), strict=True):
             if isinstance(outcome, Claim):
                 claims[index] = outcome
-            else:
+            else:  # a replay, or None: the route answers
                 answers[index] = outcome
-                indices.remove(index)
-    for indices in apps.values():
-        if not indices:  # every one answered already (replays, keys refused)
+        ready = [i for i in indices if taken[i].key is None or i in claims]
+        if not ready:
             continue
-        state = taken[indices[0]].state
-        asked = [(taken[i].asked, claims.get(i)) for i in indices]
+        state = taken[ready[0]].state
+        asked = [(taken[i].asked, claims.get(i)) for i in ready]
         together = _together(state, asked)
-        for index, (check, claim), out in zip(indices, asked, together, strict=True):
+        for index, (check, claim), out in zip(ready, asked, together, strict=True):
             answers[index] = out if out is not None else _check(state, check, claim)
     return answers
 

@@ -665,10 +665,8 @@ def _reserves(values: dict[str, Any]) -> bool:
 
 # A unit of work's check rows: the columns each row has its own value of (an array each), and
 # those the unit's rows share (one company, one business day, one time).
-_ROW_COLUMNS = tuple(
-    name for name in CHECK_COLUMNS if name not in ("company_id", "checked_on", "requested_at")
-)
 _UNIT_COLUMNS = ("company_id", "checked_on", "requested_at")
+_ROW_COLUMNS = tuple(name for name in CHECK_COLUMNS if name not in _UNIT_COLUMNS)
 
 
 @cache
@@ -702,17 +700,10 @@ def _insert_checks() -> Select[int, str]:
         )
         .cte("made")
     )
-    reservations = select(
-        made.c.company_id,
-        made.c.customer_id,
-        made.c.id,
-        made.c.order_ref,
-        bindparam("base_currency", type_=CreditReservation.__table__.c.currency.type),
-        made.c.base_amount_minor,
-        literal_column("'reserved'"),
-        made.c.requested_at,
-        made.c.requested_by,
-    ).where(made.c.decision == "approved", made.c.reserve)  # as _reserves
+    reservations = select(*_reservation_values(lambda name: made.c[name], made.c.id)).where(
+        made.c.decision == "approved",
+        made.c.reserve,  # as _reserves
+    )
     reserved = (
         insert(CreditReservation)
         .from_select(list(_RESERVATION_COLUMNS), reservations)
@@ -735,19 +726,24 @@ def _insert_check() -> ReturningInsert[int]:
     )
 
 
-def _reservation_values(check_id: Any) -> list[Any]:
-    checks = CreditCheck.__table__
+def _reservation_values(check: Callable[[str], Any], check_id: Any) -> list[Any]:
+    """A reservation's values (``_RESERVATION_COLUMNS``) from its check's: ``check(name)``
+    is the check's column ``name`` (a parameter, or a column of the rows just inserted)."""
     return [
-        _typed(checks, "company_id"),
-        _typed(checks, "customer_id"),
+        check("company_id"),
+        check("customer_id"),
         check_id,
-        _typed(checks, "order_ref"),
+        check("order_ref"),
         bindparam("base_currency", type_=CreditReservation.__table__.c.currency.type),
-        _typed(checks, "base_amount_minor"),
+        check("base_amount_minor"),
         literal_column("'reserved'"),  # a constant, not a parameter named like the check's
-        _typed(checks, "requested_at"),
-        _typed(checks, "requested_by"),
+        check("requested_at"),
+        check("requested_by"),
     ]
+
+
+def _check_parameter(name: str) -> Param:
+    return _typed(CreditCheck.__table__, name)
 
 
 _RESERVATION_COLUMNS = (
@@ -767,7 +763,9 @@ _RESERVATION_COLUMNS = (
 def _insert_reservation() -> Insert:
     check_id = bindparam("check_id", type_=CreditReservation.__table__.c.check_id.type)
     return insert(CreditReservation).values(
-        dict(zip(_RESERVATION_COLUMNS, _reservation_values(check_id), strict=True))
+        dict(
+            zip(_RESERVATION_COLUMNS, _reservation_values(_check_parameter, check_id), strict=True)
+        )
     )
 
 
@@ -776,7 +774,9 @@ def _insert_check_and_reservation() -> ReturningInsert[int]:
     made = _insert_check().cte("made")
     return (
         insert(CreditReservation)
-        .from_select(list(_RESERVATION_COLUMNS), select(*_reservation_values(made.c.id)))
+        .from_select(
+            list(_RESERVATION_COLUMNS), select(*_reservation_values(_check_parameter, made.c.id))
+        )
         .returning(CreditReservation.check_id)
     )
 

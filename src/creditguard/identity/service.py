@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
@@ -243,27 +244,39 @@ def claim(
     """Claim ``key`` in a transaction of its own; tell whether to run, replay or refuse."""
     lease = secrets.randbits(62)
     now = clock.now()
-    actor = request.actor
     try:
         with Session(engine) as session, session.begin():
             record_id = session.execute(
                 insert(IdempotencyRecord)
-                .values(
-                    company_id=actor.company_id,
-                    principal=actor.principal,
-                    key=request.key,
-                    request_hash=request.fingerprint,
-                    method=request.method,
-                    path=request.path,
-                    state="in_flight",
-                    created_at=now,
-                    lease=lease,
-                )
+                .values(_claim_row(request, lease, now))
                 .returning(IdempotencyRecord.id)
             ).scalar_one()
         return Claim(record_id, lease)
     except IntegrityError:
         pass
+    return _claim_existing(engine, request, lease, now, stale)
+
+
+def _claim_row(request: IdempotentRequest, lease: int, now: datetime) -> dict[str, Any]:
+    """The record that claims ``request``'s key: in flight, under ``lease``."""
+    return {
+        "company_id": request.actor.company_id,
+        "principal": request.actor.principal,
+        "key": request.key,
+        "request_hash": request.fingerprint,
+        "method": request.method,
+        "path": request.path,
+        "state": "in_flight",
+        "created_at": now,
+        "lease": lease,
+    }
+
+
+def _claim_existing(
+    engine: Engine, request: IdempotentRequest, lease: int, now: datetime, stale: timedelta
+) -> Claim | Replay:
+    """The key is claimed already: replay its response, take it over (stale), or refuse."""
+    actor = request.actor
     with Session(engine) as session, session.begin():
         record = repo.get_idempotency(session, actor.company_id, actor.principal, request.key)
         if record is None:  # released between our insert and this read: the caller may retry
@@ -276,23 +289,11 @@ def claim_many(
 ) -> list[Claim | Replay | DomainError]:
     """:func:`claim` of each request, the new keys in one transaction (one INSERT ... ON
     CONFLICT DO NOTHING for them all); a key already there (or twice among these) is then
-    claimed alone, as :func:`claim` does: run, replay, or the error it raises (422, 409)."""
+    claimed as :func:`claim` claims a key it finds taken: replay, take over (stale), or the
+    error it raises (422, 409)."""
     now = clock.now()
     leases = [secrets.randbits(62) for _ in requests]
-    rows = [
-        {
-            "company_id": r.actor.company_id,
-            "principal": r.actor.principal,
-            "key": r.key,
-            "request_hash": r.fingerprint,
-            "method": r.method,
-            "path": r.path,
-            "state": "in_flight",
-            "created_at": now,
-            "lease": lease,
-        }
-        for r, lease in zip(requests, leases, strict=True)
-    ]
+    rows = [_claim_row(r, lease, now) for r, lease in zip(requests, leases, strict=True)]
     made: dict[tuple[int, str, str], tuple[int, int]] = {}
     if rows:
         insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
@@ -316,8 +317,8 @@ def claim_many(
         if found is not None and found[1] == lease:  # this request's own row
             outcomes.append(Claim(found[0], lease))
             continue
-        try:
-            outcomes.append(claim(engine, request, clock, stale))
+        try:  # the key was there already: no second insert
+            outcomes.append(_claim_existing(engine, request, lease, now, stale))
         except DomainError as error:
             outcomes.append(error)
     return outcomes
