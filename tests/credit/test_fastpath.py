@@ -234,12 +234,12 @@ def test_keyed_checks_are_gathered_and_each_response_stored(
     h.rate(db, acme, code="C2", grade="A", as_of=date(2026, 11, 1))
     h.set_limit(db, acme, code="C2", amount="1000.00")
     state = create_app(db, b.clock(), Settings()).state
-    together: list[int] = []
+    together: list[tuple[int, bool]] = []
     real = service.run_checks
 
-    def counted(session: Any, asked: Any, clock: Any) -> Any:
-        together.append(len(asked))
-        return real(session, asked, clock)
+    def counted(session: Any, asked: Any, clock: Any, *, commit: bool) -> Any:
+        together.append((len(asked), commit))  # keyed: the responses are stored after
+        return real(session, asked, clock, commit=commit)
 
     monkeypatch.setattr(service, "run_checks", counted)
     orders = [("C1", "SO-1", "k-1"), ("C2", "SO-2", "k-2"), ("C1", "SO-3", "k-3")]
@@ -258,7 +258,7 @@ def test_keyed_checks_are_gathered_and_each_response_stored(
         answers = fastpath._checks(taken)
     finally:
         loop.close()
-    assert together == [3]
+    assert together == [(3, False)]
     assert [a.decision if isinstance(a, CheckOut) else a for a in answers] == [
         "approved",
         "approved",
@@ -279,25 +279,40 @@ def test_keyed_checks_are_gathered_and_each_response_stored(
 def test_a_failing_unit_of_work_is_rolled_back_and_the_route_answers_once(
     db: Database, acme: Actor, clients: dict[str, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fast path's try fails after writing (a lost connection at commit, say): nothing of
-    it stays, the route's try writes the check once. The broken variant — the fast path's
-    rows kept — would count two checks and two reservations for one order."""
-    real = service.run_check
-    tries: list[str] = []
-
-    def fail_once(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)  # the rows are written in the unit of work...
-        tries.append("x")
-        if len(tries) == 1:  # ...which then fails: rolled back
-            raise OperationalError("COMMIT", {}, Exception("connection lost"))
-        return out
-
-    monkeypatch.setattr(service, "run_check", fail_once)
+    """The fast path's tries (the check's unit of work, then the check alone) fail after
+    writing (a lost connection at commit, say): nothing of them stays, the route's try writes
+    the check once. The broken variant — the fast path's rows kept — would count two checks
+    and two reservations for one order."""
+    tries = _failing_twice(monkeypatch)
     key = _key(db, acme, "erp_client")
     got = _post(clients["fast"], key, json.dumps(_check("SO-1")).encode())
     assert got[0] == 200
-    assert len(tries) == 2  # the fast path's, then the route's
+    assert tries == ["unit", "alone", "alone"]  # the fast path's two, then the route's
     assert _counts(db) == (1, 1)
+
+
+def _failing_twice(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """service.run_checks and run_check write their rows, and the first two tries then fail
+    as a lost COMMIT would (the unit of work rolled back). Each try's name is noted."""
+    together, alone = service.run_checks, service.run_check
+    tries: list[str] = []
+
+    def _then_fail(out: Any) -> Any:
+        if len(tries) <= 2:  # the rows are written in the unit of work, which then fails
+            raise OperationalError("COMMIT", {}, Exception("connection lost"))
+        return out
+
+    def unit(session: Any, asked: Any, clock: Any, *, commit: bool) -> Any:
+        tries.append("unit")
+        return _then_fail(together(session, asked, clock))  # not committed yet
+
+    def single(*args: Any, **kwargs: Any) -> Any:
+        tries.append("alone")
+        return _then_fail(alone(*args, **kwargs))
+
+    monkeypatch.setattr(service, "run_checks", unit)
+    monkeypatch.setattr(service, "run_check", single)
+    return tries
 
 
 def test_a_keyed_check_that_fails_releases_its_key_for_the_routes_try(
@@ -306,23 +321,14 @@ def test_a_keyed_check_that_fails_releases_its_key_for_the_routes_try(
     """The fast path's try fails after writing: its rows and its stored response are rolled
     back and its claim released, so the route claims the key, writes the check once and
     stores the response a retry replays. Kept claimed, the route would answer 409."""
-    real = service.run_check
-    tries: list[str] = []
-
-    def fail_once(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        tries.append("x")
-        if len(tries) == 1:
-            raise OperationalError("COMMIT", {}, Exception("connection lost"))
-        return out
-
-    monkeypatch.setattr(service, "run_check", fail_once)
+    tries = _failing_twice(monkeypatch)
     headers = _key(db, acme, "erp_client") | json_type() | {"Idempotency-Key": "k-1"}
     body = json.dumps(_check("SO-1")).encode()
     first = clients["fast"].post(PATH, content=body, headers=headers)
     again = clients["fast"].post(PATH, content=body, headers=headers)
     assert (first.status_code, again.status_code) == (200, 200)
-    assert len(tries) == 2  # the fast path's, then the route's; the retry is a replay
+    assert tries == ["unit", "alone", "alone"]  # the fast path's two, then the route's;
+    # the retry is a replay
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json()
     assert _counts(db) == (1, 1)

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, PostgresQuery, _query2pg
 from psycopg.adapt import Transformer
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql
 
@@ -25,12 +26,13 @@ from creditguard.core.permissions import Actor
 from creditguard.credit import repository as repo
 from creditguard.credit import service
 from creditguard.credit.schemas import CheckIn
-from creditguard.db import Database
+from creditguard.db import Database, direct
 from creditguard.db.engine import lock_first
 from tests import builders as b
 from tests.credit import helpers as h
 
 AS_OF = date(2026, 11, 22)
+IDLE = TransactionStatus.IDLE
 
 
 def test_facts_and_exposure_of_a_literal_ledger(db: Database) -> None:
@@ -122,7 +124,8 @@ def test_the_length_limit_is_psycopgs() -> None:
 @contextmanager
 def _statements(db: Database) -> Iterator[list[str]]:
     """Statements sent to the database: SQLAlchemy's, and on PostgreSQL also those the hot
-    path hands to psycopg itself (db.direct), counted where psycopg's cursor executes them."""
+    path hands to psycopg itself (db.direct), counted where psycopg's cursor executes them
+    or where db.direct sends them together (commands such as BEGIN not counted)."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
@@ -130,13 +133,18 @@ def _statements(db: Database) -> Iterator[list[str]]:
 
     if db.dialect == "postgresql":
         with pytest.MonkeyPatch.context() as patch:
-            execute = psycopg.Cursor.execute
+            execute, exchange = psycopg.Cursor.execute, direct._exchange
 
             def counted(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
                 seen.append(str(query))
                 return execute(cursor, query, *args, **kwargs)
 
+            def pipelined(driver: Any, commands: Any) -> Any:
+                seen.extend(c.plain.sql for c in commands if c.plain is not None)
+                return exchange(driver, commands)
+
             patch.setattr(psycopg.Cursor, "execute", counted)
+            patch.setattr(direct, "_exchange", pipelined)
             yield seen
         return
     event.listen(db.engine, "before_cursor_execute", record)
@@ -171,6 +179,21 @@ def test_a_check_runs_four_statements_on_postgresql_and_six_on_sqlite(db: Databa
     assert not any("pg_current_xact_id" in statement for statement in seen)
 
 
+def test_a_check_alone_begins_with_its_lock_in_one_round_trip(db: Database) -> None:
+    """PostgreSQL: BEGIN and the lock, then facts, exposure, the rows and COMMIT: five round
+    trips where psycopg alone sends six (its BEGIN alone first)."""
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    h.rate(db, actor, code="C1", grade="A", as_of=date(2026, 11, 1))
+    h.set_limit(db, actor, code="C1", amount="5000.00")
+    data = CheckIn(customer_ref="C1", amount="10.00", currency="CNY", order_ref="SO-1")
+    with _round_trips() as trips, db.write() as session:
+        assert service.run_check(session, actor, data, b.clock()).decision == "approved"
+    assert trips == [["begin", "lock"], ["facts"], ["exposure"], ["insert"], ["commit"]]
+
+
 def test_any_other_writer_still_takes_its_transaction_id_first(db: Database) -> None:
     """The control: without lock_first, PostgreSQL's BEGIN runs pg_current_xact_id()."""
     if db.dialect != "postgresql":
@@ -199,16 +222,17 @@ def test_the_checks_lock_takes_the_transaction_id(db: Database) -> None:
 
 
 def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) -> None:
-    """service.run_checks on PostgreSQL: one statement each for the lock, the facts of every
-    check, the exposure of every customer and every row with its reservation, on the driver
-    (no pipeline); SQLite: one statement after another."""
+    """service.run_checks on PostgreSQL: three round trips whatever the unit's size: BEGIN
+    with the lock; the facts of every check and the exposure of every customer (on generic
+    plans); every row with its reservation, with the COMMIT (``commit=True``; without, the
+    COMMIT is a round trip of its own). SQLite: one statement after another."""
     actor = b.company(db)
     for n in range(5):
         b.customer(db, actor, code=f"C{n}")
         h.rate(db, actor, code=f"C{n}", grade="A", as_of=date(2026, 11, 1))
         h.set_limit(db, actor, code=f"C{n}", amount="5000.00")
 
-    def units(count: int, tag: str) -> list[tuple[str, bool]]:
+    def units(count: int, tag: str, *, commit: bool = True) -> list[list[str]]:
         asked = [
             service.Asked(
                 actor,
@@ -222,32 +246,26 @@ def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) 
             )
             for n in range(count)
         ]
-        seen: list[tuple[str, bool]] = []
-        execute = psycopg.Cursor.execute
-
-        def noted(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-            seen.append((str(query), cursor.connection._pipeline is not None))
-            return execute(cursor, query, *args, **kwargs)
-
         if db.dialect == "postgresql":
-            with pytest.MonkeyPatch.context() as patch, db.write() as session:
-                patch.setattr(psycopg.Cursor, "execute", noted)
-                answers = service.run_checks(session, asked, b.clock())
+            with _round_trips() as trips, db.write() as session:
+                answers = service.run_checks(session, asked, b.clock(), commit=commit)
         else:
             with _statements(db) as sent, db.write() as session:
-                answers = service.run_checks(session, asked, b.clock())
-            seen = [(statement, False) for statement in sent]
+                answers = service.run_checks(session, asked, b.clock(), commit=commit)
+            trips = [[_kind(statement)] for statement in sent]
         assert [out is not None and out.decision for out in answers] == ["approved"] * count
-        return [(_kind(statement), pipelined) for statement, pipelined in seen]
+        return trips
 
-    units(5, "WARM")  # compiled and cached on first use
+    units(5, "WARM")  # compiled and prepared on first use
     five = units(5, "SO")
     if db.dialect == "postgresql":
-        unit = [("lock", False), ("facts", False), ("exposure", False), ("insert", False)]
+        unit = [["begin", "lock"], ["generic", "facts", "exposure"], ["insert", "commit"]]
         assert five == unit
         assert units(2, "TWO") == unit
+        assert units(1, "ONE") == unit
+        assert units(2, "OPEN", commit=False) == [*unit[:2], ["insert"], ["commit"]]
     else:  # no round trips to save: one statement after another
-        assert [kind for kind, _ in five] == [
+        assert [kind for (kind,) in five] == [
             "begin",
             "lock",
             *["facts"] * 5,
@@ -256,9 +274,44 @@ def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) 
         ]
 
 
+@contextmanager
+def _round_trips() -> Iterator[list[list[str]]]:
+    """PostgreSQL's round trips, each the kinds of the statements it sends: the pipelined
+    ones (db.direct), psycopg's own statements (with the BEGIN it sends alone before the
+    first of a transaction) and its COMMIT (none when the transaction was committed already)."""
+    trips: list[list[str]] = []
+    exchange, execute, commit = direct._exchange, psycopg.Cursor.execute, psycopg.Connection.commit
+
+    def pipelined(driver: Any, commands: Any) -> Any:
+        trips.append([_kind(command.sql.decode()) for command in commands])
+        return exchange(driver, commands)
+
+    def alone(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        connection = cursor.connection
+        if connection.pgconn.transaction_status == IDLE and not connection.autocommit:
+            trips.append(["begin"])
+        trips.append([_kind(str(query))])
+        return execute(cursor, query, *args, **kwargs)
+
+    def committed(connection: Any) -> None:
+        if connection.pgconn.transaction_status != IDLE:
+            trips.append(["commit"])
+        commit(connection)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct, "_exchange", pipelined)
+        patch.setattr(psycopg.Cursor, "execute", alone)
+        patch.setattr(psycopg.Connection, "commit", committed)
+        yield trips
+
+
 def _kind(statement: str) -> str:
     if statement.startswith("BEGIN"):
         return "begin"
+    if statement in ("COMMIT", "ROLLBACK"):
+        return statement.lower()
+    if statement.startswith("SET LOCAL plan_cache_mode"):
+        return "generic"
     if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):
         return "lock"  # SQLite: the write transaction holds the database, no FOR UPDATE
     if statement.lstrip().startswith(("INSERT", "WITH made")):

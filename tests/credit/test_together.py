@@ -294,8 +294,8 @@ def test_the_fast_path_checks_together_then_alone_what_is_left(db: Database, acm
 def test_a_unit_that_fails_is_rolled_back_and_each_is_checked_alone(
     db: Database, acme: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing(session, asked, clock):  # type: ignore[no-untyped-def]
-        out = checks.run_checks(session, asked, clock)
+    def failing(session, asked, clock, *, commit):  # type: ignore[no-untyped-def]
+        out = checks.run_checks(session, asked, clock)  # not committed: a statement follows
         session.execute(text("SELECT * FROM no_such_table"))  # after writing: all undone
         return out
 

@@ -12,11 +12,12 @@ answers such a request itself:
 3. the check waits in a queue; up to ``CREDITGUARD_CHECK_THREADS`` drains (2) on a small
    executor of the process's own each take what waits, up to ``CREDITGUARD_CHECK_BATCH``
    checks (32), and decide them in one unit of work
-   (:func:`creditguard.credit.service.run_checks`: a few round trips and one commit for them
-   all); what that leaves (another transaction holds the customer, a second check of one
-   group, a repeated order, an error) is decided alone
+   (:func:`creditguard.credit.service.run_checks`: on PostgreSQL three round trips for them
+   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; a fourth,
+   the COMMIT, with keyed checks); what that leaves (another transaction holds the customer,
+   a second check of one group, a repeated order, an error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
-   arrives alone is its own unit of work, as before;
+   arrives alone is a unit of work of one;
 4. a check sent with an ``Idempotency-Key`` claims its key first, as the route's
    :func:`creditguard.api.idempotency.run_post` does (a transaction of its own): a key already
    done is answered with its stored response (``Idempotent-Replayed: true``); otherwise the
@@ -102,9 +103,9 @@ class CreditCheckPath(ThreadedPath):
 
     Checks are gathered: a request puts its check in a queue, and up to ``threads`` drains
     (on the executor) each take what waits, up to ``batch`` checks, and decide them in one
-    unit of work (:func:`creditguard.credit.service.run_checks`): one BEGIN, one lock
-    statement and one COMMIT for them all. Alone, a check is its own unit of work as before;
-    under load, the round trips and commits a check costs are shared by those waiting with it.
+    unit of work (:func:`creditguard.credit.service.run_checks`): three round trips and one
+    COMMIT for them all. Alone, a check is a unit of work of one; under load, the round trips
+    and commits a check costs are shared by those waiting with it.
     """
 
     name = "credit-check"
@@ -253,13 +254,13 @@ def _claims(keyed: Sequence[Waiting]) -> list[Claim | Replay | None]:
 
 def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[CheckOut | None]:
     """One unit of work for these checks, with the stored responses of those with a key;
-    all None (nothing written) when it failed."""
-    if len(asked) == 1:  # alone already: the single check's fewer statements
-        return [None]
+    all None (nothing written) when it failed. Without keys, its last statement commits it."""
     db: Database = state.db
+    keyed = any(claim is not None for _, claim in asked)
     try:
         with db.write() as session:
-            outs = service.run_checks(session, [one for one, _ in asked], state.clock)
+            checks = [one for one, _ in asked]
+            outs = service.run_checks(session, checks, state.clock, commit=not keyed)
             done = [
                 (claim, out.model_dump_json())
                 for out, (_, claim) in zip(outs, asked, strict=True)

@@ -195,9 +195,13 @@ def lock_free_roots(session: Session, company_id: int, customer_ids: Sequence[in
     SKIP LOCKED, as :func:`lock_free_customers`; SQLite: every one that exists."""
     if not customer_ids:
         return set()
-    params = {"company_id": company_id, "ids": sorted(set(customer_ids))}
+    params = _roots_params(company_id, customer_ids)
     statement = _lock_free_roots(arrays=_on_postgresql(session))
     return {int(row[0]) for row in direct.rows(session, statement, params)}
+
+
+def _roots_params(company_id: int, customer_ids: Sequence[int]) -> dict[str, Any]:
+    return {"company_id": company_id, "ids": sorted(set(customer_ids))}
 
 
 @cache
@@ -268,14 +272,59 @@ def facts_many(
             facts(session, company_id, customer_id, root_id, order_ref, as_of)
             for customer_id, root_id, order_ref in asked
         ]
-    params = {
+    params = _facts_many_params(company_id, asked, as_of)
+    return [_facts_of(row) for row in direct.rows(session, _facts_many(), params)]
+
+
+def _facts_many_params(
+    company_id: int, asked: Sequence[tuple[int, int, str]], as_of: date
+) -> dict[str, Any]:
+    return {
         "company_id": company_id,
         "customer_ids": [customer_id for customer_id, _, _ in asked],
         "root_ids": [root_id for _, root_id, _ in asked],
         "order_refs": [order_ref for _, _, order_ref in asked],
         "as_of": as_of,
     }
-    return [_facts_of(row) for row in direct.rows(session, _facts_many(), params)]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFacts:
+    """What a unit of checks reads once its customers are locked."""
+
+    roots: set[int]  # the group roots locked (of those asked)
+    facts: list[Facts]  # of each check asked, in order
+    sums: Sums  # the exposure sums of the customers asked
+
+
+def unit_facts(
+    session: Session,
+    company_id: int,
+    roots: Sequence[int],
+    asked: Sequence[tuple[int, int, str]],
+    customer_ids: Sequence[int],
+    as_of: date,
+) -> UnitFacts:
+    """:func:`lock_free_roots` of ``roots``, :func:`facts_many` of ``asked`` and
+    :func:`exposure_sums` of ``customer_ids``: on PostgreSQL in one round trip (each statement
+    runs after the one before it, so the facts and sums are read once the roots are locked);
+    on SQLite one after another."""
+    if not _on_postgresql(session):
+        return UnitFacts(
+            lock_free_roots(session, company_id, roots),
+            facts_many(session, company_id, asked, as_of),
+            exposure_sums(session, company_id, customer_ids, as_of) if customer_ids else {},
+        )
+    steps: list[direct.Step] = []
+    if roots:
+        steps.append((_lock_free_roots(arrays=True), _roots_params(company_id, roots)))
+    steps.append((_facts_many(), _facts_many_params(company_id, asked, as_of)))
+    if customer_ids:
+        steps.append(_exposure_step(session, company_id, customer_ids, as_of))
+    found = direct.rows_together(session, steps, generic=True)  # see rows_together
+    held = {int(row[0]) for row in found.pop(0)} if roots else set()
+    known = [_facts_of(row) for row in found.pop(0)]
+    return UnitFacts(held, known, _sums(found.pop(0)) if customer_ids else {})
 
 
 def _facts_of(row: Sequence[Any]) -> Facts:
@@ -538,13 +587,23 @@ def exposure_sums(
 
     One customer (a check's usual case) is a plain parameter; a list is one array parameter
     on PostgreSQL, an expanding one (rendered again on every execution) on SQLite."""
+    statement, params = _exposure_step(session, company_id, customer_ids, as_of)
+    return _sums(direct.rows(session, statement, params))  # Core, on the driver: db.direct
+
+
+def _exposure_step(
+    session: Session, company_id: int, customer_ids: Sequence[int], as_of: date
+) -> direct.Step:
     ids = list(customer_ids)
     params: dict[str, Any] = {"company_id": company_id, "as_of": as_of}
     if len(ids) == 1:
-        statement, params["customer_id"] = _exposure_of_one(), ids[0]
-    else:
-        statement, params["ids"] = _exposure(arrays=_on_postgresql(session)), ids
-    rows = direct.rows(session, statement, params)  # Core, on the driver: db.direct
+        params["customer_id"] = ids[0]
+        return _exposure_of_one(), params
+    params["ids"] = ids
+    return _exposure(arrays=_on_postgresql(session)), params
+
+
+def _sums(rows: Sequence[Sequence[Any]]) -> Sums:
     found: Sums = {}
     for customer_id, currency, stage, minor in rows:
         key = (int(customer_id), str(currency), str(stage))
@@ -629,12 +688,16 @@ def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | Non
     return check_id
 
 
-def add_checks(session: Session, checks: Sequence[tuple[dict[str, Any], str | None]]) -> list[int]:
+def add_checks(
+    session: Session, checks: Sequence[tuple[dict[str, Any], str | None]], *, commit: bool = False
+) -> list[int]:
     """:func:`add_check` of each (values, ``reserve_in``), in order; their ids.
 
     PostgreSQL: every check row and every reservation in one statement, when the rows share
     their company, business day and time, and reserve in one currency (as a unit of work's
-    rows do); otherwise, and on SQLite, one :func:`add_check` after another."""
+    rows do), and with ``commit=True`` the unit of work's COMMIT in the same round trip (the
+    session then runs nothing more; see :func:`creditguard.db.direct.rows_together`);
+    otherwise, and on SQLite, one :func:`add_check` after another."""
     shared = {(v["company_id"], v["checked_on"], v["requested_at"]) for v, _ in checks}
     currencies = {reserve_in for _, reserve_in in checks if reserve_in is not None}
     orders = {v["order_ref"] for v, _ in checks}
@@ -651,10 +714,8 @@ def add_checks(session: Session, checks: Sequence[tuple[dict[str, Any], str | No
     for name in _ROW_COLUMNS:
         params[name] = [values[name] for values, _ in checks]
     params["base_currency"] = next(iter(currencies), None)
-    made = {
-        str(order_ref): int(check_id)
-        for check_id, order_ref in direct.rows(session, _insert_checks(), params)
-    }
+    (inserted,) = direct.rows_together(session, [(_insert_checks(), params)], commit=commit)
+    made = {str(order_ref): int(check_id) for check_id, order_ref in inserted}
     return [made[values["order_ref"]] for values, _ in checks]
 
 

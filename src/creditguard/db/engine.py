@@ -7,13 +7,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from creditguard.db import direct
+
 READONLY = "creditguard_readonly"
 # A write transaction whose first statement locks rows (SELECT ... FOR UPDATE); see lock_first.
 LOCKS_FIRST = "creditguard_locks_first"
+IDLE = TransactionStatus.IDLE
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -54,6 +58,25 @@ def _configure_postgresql(engine: Engine) -> None:
         if options.get(LOCKS_FIRST, False):  # its first statement takes the id (lock_first)
             return
         connection.exec_driver_sql("SELECT pg_current_xact_id()")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _not_after_commit(connection: Any, *_: Any) -> None:
+        # a unit of work committed with its last statement (db.direct.rows_together): a
+        # statement now would run in a transaction of its own, apart from the unit's
+        direct.check_open(connection)
+
+    @event.listens_for(engine, "commit")
+    def _committed(connection: Any) -> None:
+        connection.info.pop(direct.COMMITTED, None)
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(connection: Any) -> None:
+        connection.info.pop(direct.COMMITTED, None)
+        if connection.invalidated:
+            return
+        driver = connection.connection.driver_connection
+        if driver.pgconn.transaction_status != IDLE:  # psycopg deallocates all it prepared
+            direct.forget_prepared(driver)
 
 
 def lock_first(session: Session) -> None:

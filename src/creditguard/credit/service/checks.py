@@ -28,7 +28,7 @@ from creditguard.core.permissions import Actor, require
 from creditguard.credit import repository as repo
 from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReasonOut, HeldOut
 from creditguard.credit.service import notify
-from creditguard.credit.service.exposure import check_exposure, exposures
+from creditguard.credit.service.exposure import check_exposure, exposures_of
 from creditguard.credit.service.policy import stored_of
 from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
@@ -178,9 +178,9 @@ def run_check(
 ) -> CheckOut:
     """Check an order; approved + ``reserve`` reserves its amount, held waits for a decision.
 
-    Round trips on the usual path: lock (customer + company), facts (with the limits),
-    exposure, and the check row with its reservation (one statement on PostgreSQL), between
-    BEGIN and COMMIT. Written with Core statements built once: no ORM objects on the hot path.
+    Round trips on the usual path (PostgreSQL): BEGIN with the lock (customer + company),
+    facts (with the limits), exposure, the check row with its reservation (one statement), and
+    COMMIT. Written with Core statements built once: no ORM objects on the hot path.
     The lock is the unit of work's first statement (no separate transaction id on PostgreSQL,
     see :func:`creditguard.db.engine.lock_first`).
     """
@@ -203,9 +203,13 @@ class Asked:
     locale: str = "en"
 
 
-def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[CheckOut | None]:
+def run_checks(
+    session: Session, asked: Sequence[Asked], clock: Clock, *, commit: bool = False
+) -> list[CheckOut | None]:
     """Several order credit checks in one unit of work, each decided as :func:`run_check`
-    decides it alone, in a few round trips for them all: lock, facts, exposure, the rows.
+    decides it alone, in a few round trips for them all. On PostgreSQL: BEGIN with the lock;
+    the group roots' lock, the facts and the exposures; the rows (with ``commit=True`` and
+    the unit's COMMIT: the session must then run nothing more, as its commit is sent).
 
     An answer is None where the check is not decided here and nothing was written for it: the
     caller checks it alone, with :func:`run_check`, once this unit of work has committed. So
@@ -231,9 +235,11 @@ def run_checks(session: Session, asked: Sequence[Asked], clock: Clock) -> list[C
             orders.add((company_id, data.order_ref))
             chosen.setdefault(company_id, []).append((index, amount))
     lock_first(session)
-    for company_id, wanted in chosen.items():
+    last = len(chosen) - 1
+    for n, (company_id, wanted) in enumerate(chosen.items()):
         ready = _lock_unit(session, company_id, [(i, asked[i], amount) for i, amount in wanted])
-        for index, out in _decide_unit(session, company_id, ready, clock):
+        done = _decide_unit(session, company_id, ready, clock, commit=commit and n == last)
+        for index, out in done:
             answers[index] = out
     return answers
 
@@ -244,21 +250,15 @@ Ready = tuple[int, Asked, Money, repo.Locked]  # index in the unit, the check, a
 def _lock_unit(
     session: Session, company_id: int, wanted: Sequence[tuple[int, Asked, Money]]
 ) -> list[Ready]:
-    """Lock what nobody else holds of the customers (and group roots): the checks that may be
-    decided in this unit, one per group."""
+    """Lock what nobody else holds of the customers: the checks that may be decided in this
+    unit, one per group (their group roots are locked with their facts, in _decide_unit)."""
     codes = [one.data.customer_ref for _, one, _ in wanted]
     locked = repo.lock_free_customers(session, company_id, codes)
-    parents = [c.parent_id for c in locked.values() if c.parent_id is not None]
-    roots_held = repo.lock_free_roots(session, company_id, parents)
     groups: set[int] = set()
     ready: list[Ready] = []
     for index, one, amount in wanted:
         customer = locked.get(one.data.customer_ref)
-        if customer is None:
-            continue
-        if customer.parent_id is not None and customer.parent_id not in roots_held:
-            continue
-        if not _group_taken(groups, customer.root_id):
+        if customer is not None and not _group_taken(groups, customer.root_id):
             ready.append((index, one, amount, customer))
     return ready
 
@@ -273,19 +273,25 @@ def _group_taken(groups: set[int], root_id: int) -> bool:
 
 
 def _decide_unit(
-    session: Session, company_id: int, ready: Sequence[Ready], clock: Clock
+    session: Session, company_id: int, ready: Sequence[Ready], clock: Clock, *, commit: bool
 ) -> list[tuple[int, CheckOut]]:
-    """Facts (one round trip), exposures (one statement for the customers without a group
-    limit), the decisions, and the rows (one round trip) of the unit's ready checks."""
+    """The group roots' lock, the facts and the exposures (one round trip; a member whose
+    root another transaction holds is left to be checked alone), the decisions, and the rows
+    (one round trip, with the COMMIT when ``commit``) of the unit's ready checks."""
     if not ready:
         return []
     first = ready[0][3]  # one company: one base currency and one business day
     base, as_of = first.base_currency, business_today(clock, first.timezone)
+    parents = [c.parent_id for _, _, _, c in ready if c.parent_id is not None]
     asks = [(c.id, c.root_id, one.data.order_ref) for _, one, _, c in ready]
-    known = repo.facts_many(session, company_id, asks, as_of)
-    todo = [(r, k) for r, k in zip(ready, known, strict=True) if not k.checked_before]
-    alone = [r[3].id for r, k in todo if k.group_limit is None]
-    own = exposures(session, company_id, alone, base, as_of) if alone else {}
+    customer_ids = sorted({c.id for _, _, _, c in ready})
+    unit = repo.unit_facts(session, company_id, parents, asks, customer_ids, as_of)
+    todo = [
+        (r, k)
+        for r, k in zip(ready, unit.facts, strict=True)
+        if not k.checked_before and (r[3].parent_id is None or r[3].parent_id in unit.roots)
+    ]
+    own = exposures_of(session, unit.sums, customer_ids, base, as_of)
     decided: list[tuple[int, Asked, Money, Money, Decision, repo.Locked]] = []
     for (index, one, amount, customer), k in todo:
         try:
@@ -305,7 +311,7 @@ def _decide_unit(
         )
         for _, one, amount, order, decision, customer in decided
     ]
-    ids = repo.add_checks(session, rows)
+    ids = repo.add_checks(session, rows, commit=commit)
     return [
         (index, _check_out(decision, base, one.locale, check_id))
         for (index, one, _, _, decision, _), check_id in zip(decided, ids, strict=True)

@@ -45,7 +45,16 @@ def exposures(
 ) -> dict[int, Exposure]:
     """Each customer's exposure by stage in ``base`` on ``as_of`` (zero for one with none)."""
     ids = sorted(set(customer_ids))
-    sums = repo.exposure_sums(session, company_id, ids, as_of)
+    return exposures_of(
+        session, repo.exposure_sums(session, company_id, ids, as_of), ids, base, as_of
+    )
+
+
+def exposures_of(
+    session: Session, sums: repo.Sums, customer_ids: Sequence[int], base: str, as_of: date
+) -> dict[int, Exposure]:
+    """:func:`exposures` from the sums read already (:func:`repo.exposure_sums`)."""
+    ids = sorted(set(customer_ids))
     stages: dict[int, dict[str, Money]] = {i: dict.fromkeys(STAGES, Money.zero(base)) for i in ids}
     for (customer_id, currency, stage), minor in sorted(sums.items()):
         amount = reference.convert(session, Money(minor, currency), base, as_of)
