@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from creditguard.db import Database, direct, make_engine
@@ -218,3 +218,19 @@ def test_generic_plans_from_the_first_execution(db: Database) -> None:
         generic = session.execute(plans, {"name": plain.name.decode()}).one()
     assert tuple(custom) == (0, 3)
     assert tuple(generic) == (3, 3)
+
+
+def test_a_connection_lost_in_a_round_trip_is_raised_and_replaced(single: Database) -> None:
+    """The server gone mid-unit: SQLAlchemy's OperationalError (which the API answers as a
+    retryable 503) at once, the connection invalidated, and the next unit of work on a new
+    one. The broken variant, psycopg's own error let through, fails at the raise."""
+    with single.write() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with _other_connection(single) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        with pytest.raises(OperationalError) as raised:
+            direct.rows_together(session, [(BY_CODE, {"code": "x"}), (COUNT, {"tag": "n"})])
+        assert raised.value.connection_invalidated
+        session.rollback()
+    with single.write() as session:
+        assert direct.rows_together(session, [(BY_CODE, {"code": "x"})]) == [[]]

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -230,7 +231,7 @@ def _together(
     if generic:
         head.append(Command(GENERIC_PLANS))
     tail = [Command(b"COMMIT")] if commit else []
-    with driver.lock:
+    with driver.lock, _lost(connection, driver):
         prepared = _prepared.setdefault(driver, set())
         commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
         results = _exchange(driver, commands)
@@ -294,24 +295,43 @@ class Command:
 Result = tuple[pq.abc.PGresult | None, pq.abc.PGresult | None]  # the preparation's, the run's
 
 
+@contextmanager
+def _lost(connection: Connection, driver: Any) -> Iterator[None]:
+    """A driver's error in the middle of a round trip (the connection lost, say) raised as
+    SQLAlchemy raises it; a connection left broken, or in pipeline mode with results unread,
+    is invalidated: the pool replaces it."""
+    try:
+        yield
+    except psycopg.Error as error:
+        lost = driver.broken or driver.pgconn.pipeline_status != pq.PipelineStatus.OFF
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            None,
+            None,
+            error,
+            psycopg.Error,
+            connection_invalidated=lost,
+            dialect=connection.dialect,
+        ) from error
+
+
 def _exchange(driver: Any, commands: Sequence[Command]) -> list[Result]:
     """One round trip: each command's results, in libpq's pipeline mode."""
     pgconn = driver.pgconn
     pgconn.enter_pipeline_mode()
-    try:
-        for command in commands:
-            formats = None if command.params is None else [pq.Format.TEXT] * len(command.params)
-            if command.prepare:
-                pgconn.send_close_prepared(command.name)  # none there is no error
-                pgconn.send_prepare(command.name, command.sql)
-            if command.name:
-                pgconn.send_query_prepared(command.name, command.params, param_formats=formats)
-            else:
-                pgconn.send_query_params(command.sql, command.params, param_formats=formats)
-        pgconn.pipeline_sync()
-        results: list[Result] = driver.wait(_read(pgconn, commands))
-    finally:
-        pgconn.exit_pipeline_mode()
+    for command in commands:
+        formats = None if command.params is None else [pq.Format.TEXT] * len(command.params)
+        if command.prepare:
+            pgconn.send_close_prepared(command.name)  # none there is no error
+            pgconn.send_prepare(command.name, command.sql)
+        if command.name:
+            pgconn.send_query_prepared(command.name, command.params, param_formats=formats)
+        else:
+            pgconn.send_query_params(command.sql, command.params, param_formats=formats)
+    pgconn.pipeline_sync()
+    results: list[Result] = driver.wait(_read(pgconn, commands))
+    pgconn.exit_pipeline_mode()  # every result read: out of it (else see _lost)
     return results
 
 

@@ -71,9 +71,9 @@ def _configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(connection: Any) -> None:
-        connection.info.pop(direct.COMMITTED, None)
-        if connection.invalidated:
+        if connection.invalidated:  # its connection is gone, with all it held
             return
+        connection.info.pop(direct.COMMITTED, None)
         driver = connection.connection.driver_connection
         if driver.pgconn.transaction_status != IDLE:  # psycopg deallocates all it prepared
             direct.forget_prepared(driver)
