@@ -122,6 +122,25 @@ def test_committed_with_its_statements_and_nothing_may_follow(db: Database) -> N
     assert _codes(db) == ["T-1", "T-2", "T-3", "T-4"]
 
 
+def test_the_sessions_own_changes_are_flushed_before_the_commit(db: Database) -> None:
+    """An ORM object added in the unit of work is written before the COMMIT that ends it
+    (left for the session's commit, it would come after: refused, and lost)."""
+    with db.write() as session:
+        session.add(
+            Company(
+                code="T-0",
+                name="T-0 Ltd",
+                base_currency="CNY",
+                timezone="Asia/Shanghai",
+                locale="zh-CN",
+                country="CN",
+                created_at=CREATED,
+            )
+        )
+        direct.rows_together(session, [_insert("T-1")], commit=True)
+    assert _codes(db) == ["T-0", "T-1"]
+
+
 def test_a_failing_statement_stops_the_rest_and_nothing_is_written(db: Database) -> None:
     """The second insert breaks the unique code: raised as SQLAlchemy raises it; the third
     never runs; the unit of work's rollback undoes the first."""
