@@ -219,7 +219,8 @@ def test_without_prepared_statements_the_statements_are_unnamed(single: Database
 def test_generic_plans_from_the_first_execution(db: Database) -> None:
     """generic=True: the statement runs on its generic plan at once (PostgreSQL plans a
     custom plan for each of a prepared statement's first five executions, and for ever
-    after where it finds the generic plan dearer: the control)."""
+    after where it finds the generic plan dearer: the control), and only these statements:
+    the next run in the transaction is planned as usual again."""
     if db.dialect != "postgresql":
         pytest.skip("plans are PostgreSQL's")
     plans = text(
@@ -235,8 +236,11 @@ def test_generic_plans_from_the_first_execution(db: Database) -> None:
         for _ in range(3):
             direct.rows_together(session, [(BY_CODE, {"code": "x"})], generic=True)
         generic = session.execute(plans, {"name": plain.name.decode()}).one()
+        direct.rows_together(session, [(BY_CODE, {"code": "x"})])
+        after = session.execute(plans, {"name": plain.name.decode()}).one()
     assert tuple(custom) == (0, 3)
     assert tuple(generic) == (3, 3)
+    assert tuple(after) == (3, 4)
 
 
 def test_a_connection_lost_in_a_round_trip_is_raised_and_replaced(single: Database) -> None:

@@ -135,6 +135,7 @@ def rows(
 
 Step = tuple[Executable, Mapping[str, Any]]
 GENERIC_PLANS = b"SET LOCAL plan_cache_mode = force_generic_plan"
+USUAL_PLANS = b"SET LOCAL plan_cache_mode TO DEFAULT"  # the session's own setting again
 CLOSE_IN_PIPELINE = 170000  # libpq closes a prepared statement in a pipeline from 17
 
 
@@ -148,9 +149,9 @@ def rows_together(
     own commit, which sends nothing). SQLite, or a statement the driver cannot run alone:
     one :func:`rows` after another, and the session's commit commits.
 
-    ``generic=True``: from these statements to the transaction's end, PostgreSQL runs every
-    prepared statement on its generic plan (``SET LOCAL plan_cache_mode``), planned once per
-    connection. For a statement over arrays (``unnest``), it otherwise estimates a generic
+    ``generic=True``: PostgreSQL runs these statements on their generic plans (``SET LOCAL
+    plan_cache_mode`` before them, and back to the session's setting after), planned once
+    per connection. For a statement over arrays (``unnest``), it otherwise estimates a generic
     plan dearer than the plan for the arrays given, and plans every execution again (for the
     facts of a unit of checks, 0.6 ms: four times their execution)."""
     if not steps:
@@ -232,7 +233,9 @@ def _together(
     head = [Command(_begin(driver))] if begin else []
     if generic:
         head.append(Command(GENERIC_PLANS))
-    tail = [Command(b"COMMIT")] if commit else []
+    tail = [Command(USUAL_PLANS)] if generic else []  # for these statements only
+    if commit:
+        tail.append(Command(b"COMMIT"))
     with driver.lock, _lost(connection, driver):
         prepared = _prepared.setdefault(driver, set())
         commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
