@@ -13,9 +13,10 @@ answers such a request itself:
    executor of the process's own each take what waits, up to ``CREDITGUARD_CHECK_BATCH``
    checks (32), and decide them in one unit of work
    (:func:`creditguard.credit.service.run_checks`: on PostgreSQL three round trips for them
-   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; a fourth,
-   the COMMIT, with keyed checks); what that leaves (another transaction holds the customer,
-   a second check of one group, a repeated order, an error) is decided alone
+   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; five with
+   keyed checks, their responses stored after the rows, then the COMMIT); what that leaves
+   (another transaction holds the customer, a second check of one group, a repeated order, an
+   error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
    arrives alone is a unit of work of one;
 4. a check sent with an ``Idempotency-Key`` claims its key first, as the route's

@@ -135,8 +135,9 @@ def rows(
 
 Step = tuple[Executable, Mapping[str, Any]]
 GENERIC_PLANS = b"SET LOCAL plan_cache_mode = force_generic_plan"
-USUAL_PLANS = b"SET LOCAL plan_cache_mode TO DEFAULT"  # the session's own setting again
-CLOSE_IN_PIPELINE = 170000  # libpq closes a prepared statement in a pipeline from 17
+USUAL_PLANS = b"SET LOCAL plan_cache_mode TO DEFAULT"  # as the session began (configuration)
+# libpq closes a prepared statement in a pipeline from 17 (the libpq loaded: once a process)
+CLOSES_IN_PIPELINE = pq.version() >= 170000
 
 
 def rows_together(
@@ -240,20 +241,20 @@ def _together(
         prepared = _prepared.setdefault(driver, set())
         commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
         results = _exchange(driver, commands)
-        failed = _failure(driver, commands, results, prepared)
-        if isinstance(failed, psycopg.errors.InvalidSqlStatementName):
+        failure = _failure(driver, commands, results, prepared)
+        if failure is not None and isinstance(failure[1], psycopg.errors.InvalidSqlStatementName):
             prepared.clear()  # prepared again next time
             if begin:  # nothing else ran in the transaction: again, at once
                 _exchange(driver, [Command(b"ROLLBACK")])
                 commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
                 results = _exchange(driver, commands)
-                failed = _failure(driver, commands, results, prepared)
-    if failed is not None:
-        command = next(c for c, r in zip(commands, results, strict=True) if _failed(r))
+                failure = _failure(driver, commands, results, prepared)
+    if failure is not None:
+        command, error = failure
         sql = command.plain.sql if command.plain is not None else command.sql.decode()
         raise DBAPIError.instance(
-            sql, command.params, failed, psycopg.Error, dialect=connection.dialect
-        ) from failed
+            sql, command.params, error, psycopg.Error, dialect=connection.dialect
+        ) from error
     found: list[Sequence[Sequence[Any]]] = []
     for command, (_, result) in zip(commands, results, strict=True):
         if command.plain is not None and result is not None:
@@ -273,7 +274,7 @@ def _statements(
     error), or unnamed where psycopg prepares nothing on this connection
     (``prepare_threshold=None``, as behind a transaction-pooling proxy) or libpq cannot close
     a statement in a pipeline (before libpq 17)."""
-    if driver.prepare_threshold is None or pq.version() < CLOSE_IN_PIPELINE:
+    if driver.prepare_threshold is None or not CLOSES_IN_PIPELINE:
         return [
             Command(plain.numbered, dumped, plain=plain)
             for (plain, _), dumped in zip(planned, arguments, strict=True)
@@ -356,21 +357,17 @@ def _read(pgconn: Any, commands: Sequence[Command]) -> Generator[Any, Any, list[
     return results
 
 
-def _failed(result: Result) -> bool:
-    return any(r is not None and r.status == pq.ExecStatus.FATAL_ERROR for r in result)
-
-
 def _failure(
     driver: Any, commands: Sequence[Command], results: Sequence[Result], prepared: set[bytes]
-) -> psycopg.Error | None:
-    """The round trip's error (its first: what follows it is aborted), if any; the statements
-    it prepared are noted."""
+) -> tuple[Command, psycopg.Error] | None:
+    """The round trip's error (its first: what follows it is aborted) and the command that
+    raised it, if any; the statements it prepared are noted."""
     for command, (ready, result) in zip(commands, results, strict=True):
         if ready is not None and ready.status == pq.ExecStatus.COMMAND_OK:
             prepared.add(command.name)
         for one in (ready, result):
             if one is not None and one.status == pq.ExecStatus.FATAL_ERROR:
-                return psycopg.errors.error_from_result(one, encoding=driver.info.encoding)
+                return command, psycopg.errors.error_from_result(one, encoding=driver.info.encoding)
     return None
 
 
