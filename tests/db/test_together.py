@@ -4,9 +4,12 @@ rows as it returns them alone; one after another on SQLite."""
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -257,3 +260,70 @@ def test_a_connection_lost_in_a_round_trip_is_raised_and_replaced(single: Databa
         session.rollback()
     with single.write() as session:
         assert direct.rows_together(session, [(BY_CODE, {"code": "x"})]) == [[]]
+
+
+class _CountingLibpq:
+    """The process's libpq, its pipeline syncs counted."""
+
+    def __init__(self, library: Any) -> None:
+        self.library = library
+        self.syncs = 0
+
+    def PQpipelineSync(self, pointer: int) -> int:  # noqa: N802 - libpq's name
+        self.syncs += 1
+        result: int = self.library.PQpipelineSync(pointer)
+        return result
+
+
+def test_each_round_trip_is_sent_through_libpq_with_the_gil_released(single: Database) -> None:
+    """The sync that sends a round trip goes through ctypes (a CDLL's calls release the GIL;
+    psycopg's hold it while the kernel may run PostgreSQL's backend on this core), on the
+    very libpq psycopg runs on. Broken variants tried: the library not found (None), and
+    psycopg's own sync kept (no call counted)."""
+    if sys.platform != "linux":
+        pytest.skip("the loaded libpq is found in /proc/self/maps")
+    assert isinstance(direct.LIBPQ, ctypes.CDLL)
+    assert not isinstance(direct.LIBPQ, ctypes.PyDLL)  # a PyDLL would keep the GIL
+    loaded = {
+        line.split(maxsplit=5)[5].strip()
+        for line in Path("/proc/self/maps").read_text().splitlines()
+        if "/libpq" in line
+    }
+    assert loaded == {direct.LIBPQ._name}
+    counting = _CountingLibpq(direct.LIBPQ)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct, "LIBPQ", counting)
+        with _trips() as trips, single.write() as session:
+            direct.rows_together(session, [(BY_CODE, {"code": "x"}), (COUNT, {"tag": "n"})])
+            direct.rows_together(session, [(COUNT, {"tag": "m"})], commit=True)
+    assert len(trips) == 2
+    assert counting.syncs == 2
+
+
+def test_without_the_library_psycopg_sends_the_round_trip(single: Database) -> None:
+    """Where the libpq cannot be told (not Linux, two loaded), psycopg's own sync."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(direct, "LIBPQ", None)
+        with single.write() as session:
+            found = direct.rows_together(session, [(BY_CODE, {"code": "x"}), (COUNT, {"tag": "n"})])
+    assert found == [[], [(0, "n")]]
+
+
+@pytest.mark.parametrize(
+    ("through", "why"),
+    [
+        ("ctypes", "sending pipeline sync failed: cannot send pipeline when not in pipeline mode"),
+        ("psycopg", "connection not in pipeline mode"),  # psycopg's own check, before libpq's
+    ],
+)
+def test_a_refused_sync_is_an_error_naming_why(single: Database, through: str, why: str) -> None:
+    """Either way, a sync refused is psycopg's OperationalError with the reason."""
+    with pytest.MonkeyPatch.context() as patch:
+        if through == "psycopg":
+            patch.setattr(direct, "LIBPQ", None)
+        with (
+            _other_connection(single) as connection,  # not in pipeline mode: refused
+            pytest.raises(psycopg.OperationalError) as raised,
+        ):
+            direct._sync(connection.pgconn)
+    assert str(raised.value) == why

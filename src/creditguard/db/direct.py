@@ -20,11 +20,13 @@ the server begins in the same round trip (its BEGIN first, which psycopg would o
 alone), and ``commit=True`` ends it there (COMMIT last): the unit of work's commit then finds
 nothing left to do. Nothing may run in that session after such a commit but the commit
 itself (:data:`COMMITTED`). Statements sent this way are prepared on each connection once, as
-psycopg prepares a statement it sees often.
+psycopg prepares a statement it sees often. The round trip is sent with the GIL released
+(:data:`LIBPQ`): psycopg's call would hold it while the kernel runs PostgreSQL's backend.
 """
 
 from __future__ import annotations
 
+import ctypes
 import re
 import weakref
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -335,10 +337,59 @@ def _exchange(driver: Any, commands: Sequence[Command]) -> list[Result]:
             pgconn.send_query_prepared(command.name, command.params, param_formats=formats)
         else:
             pgconn.send_query_params(command.sql, command.params, param_formats=formats)
-    pgconn.pipeline_sync()
+    _sync(pgconn)
     results: list[Result] = driver.wait(_read(pgconn, commands))
     pgconn.exit_pipeline_mode()  # every result read: out of it (else see _lost)
     return results
+
+
+def _libpq() -> Any:
+    """The libpq psycopg runs on, through ctypes (whose calls release the GIL); None where it
+    cannot be told for sure (not Linux, or more than one libpq loaded): psycopg's own call."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            fields = [line.split(maxsplit=5) for line in maps]
+    except OSError:
+        return None
+    paths = {
+        found[5].strip()
+        for found in fields
+        if len(found) == 6 and found[5].strip().rpartition("/")[2].startswith("libpq")
+    }
+    if len(paths) != 1:
+        return None
+    try:
+        library = ctypes.CDLL(paths.pop())
+    except OSError:  # the file replaced since it was loaded (" (deleted)")
+        return None
+    library.PQlibVersion.restype = ctypes.c_int
+    if library.PQlibVersion() != pq.version():  # another libpq than psycopg's: not ours
+        return None
+    library.PQpipelineSync.argtypes = [ctypes.c_void_p]
+    library.PQpipelineSync.restype = ctypes.c_int
+    return library
+
+
+# psycopg calls libpq holding the GIL. PQpipelineSync sends the round trip: on loopback the
+# kernel hands the bytes to PostgreSQL's backend within that call, and often runs the backend
+# at once on this core, so the sending thread holds the GIL, descheduled, until the backend
+# yields: the event loop (and every other request) waits meanwhile. Measured at 500 checks/s:
+# a quarter of the API process's GIL time was in that one call. Sent through ctypes, the GIL
+# is released for it.
+LIBPQ: Any = _libpq()
+
+
+def _sync(pgconn: Any) -> None:
+    """End the round trip's commands and send them all (PQpipelineSync), the GIL released."""
+    if LIBPQ is None:
+        pgconn.pipeline_sync()
+        return
+    if LIBPQ.PQpipelineSync(pgconn.pgconn_ptr) != 1:
+        raise psycopg.OperationalError(f"sending pipeline sync failed: {_error(pgconn)}")
+
+
+def _error(pgconn: Any) -> str:
+    return bytes(pgconn.error_message).decode("utf-8", "replace").strip()
 
 
 def _read(pgconn: Any, commands: Sequence[Command]) -> Generator[Any, Any, list[Result]]:
