@@ -11,10 +11,12 @@ from sqlalchemy import func, select
 from creditguard.core.errors import Conflict, InvalidInput
 from creditguard.core.permissions import Actor
 from creditguard.db import Database
+from creditguard.identity import repository as identity_repo
 from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest, Replay
 from creditguard.models import IdempotencyRecord
 from tests import builders as b
+from tests.credit.test_round_trips import _round_trips
 
 STALE = timedelta(minutes=5)
 
@@ -110,3 +112,43 @@ def test_a_claim_whose_lease_no_longer_holds_is_refused(db: Database) -> None:
     with db.read() as session:  # rolled back with the unit of work: both still running
         states = session.scalars(select(IdempotencyRecord.state).order_by(IdempotencyRecord.id))
         assert list(states) == ["in_flight", "in_flight"]
+
+
+def test_new_keys_are_claimed_in_one_round_trip_on_postgresql(db: Database) -> None:
+    """BEGIN, the transaction's id (taken first, as every writer's), one INSERT ... ON
+    CONFLICT DO NOTHING for every key, and the COMMIT, sent together; the records are those
+    claim gives alone (in flight, the request's hash)."""
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
+    actor = b.company(db)
+    identity.claim_many(db.engine, [asked(actor, "warm")], b.clock(), STALE)  # compiled once
+    with _round_trips() as trips:
+        claims = identity.claim_many(
+            db.engine, [asked(actor, f"k-{n}") for n in range(3)], b.clock(), STALE
+        )
+    assert trips == [["begin", "take id", "insert", "commit"]]
+    assert all(isinstance(claim, Claim) for claim in claims)
+    with db.read() as session:
+        made = session.execute(
+            select(IdempotencyRecord.key, IdempotencyRecord.state, IdempotencyRecord.request_hash)
+            .where(IdempotencyRecord.key != "warm")
+            .order_by(IdempotencyRecord.key)
+        ).all()
+    fingerprint = asked(actor, "k-0").fingerprint
+    assert made == [(f"k-{n}", "in_flight", fingerprint) for n in range(3)]
+
+
+def test_claims_inserted_together_share_their_time(db: Database) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite inserts one row after another")
+    actor = b.company(db)
+    rows = [
+        identity._claim_row(asked(actor, "k-1"), 1, b.clock().now()),
+        identity._claim_row(asked(actor, "k-2"), 2, b.clock().now() + timedelta(seconds=1)),
+    ]
+    with (
+        pytest.raises(ValueError, match="share their state and creation time"),
+        db.write() as session,
+    ):
+        identity_repo.claim_idempotency_many(session, rows)
+    assert records(db) == 0

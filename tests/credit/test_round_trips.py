@@ -314,6 +314,8 @@ def _kind(statement: str) -> str:
         return "begin"
     if statement in ("COMMIT", "ROLLBACK"):
         return statement.lower()
+    if "pg_current_xact_id" in statement:
+        return "take id"
     if statement.startswith("SET LOCAL plan_cache_mode"):
         return "usual" if statement.endswith("DEFAULT") else "generic"
     if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -79,6 +79,10 @@ def _configure_postgresql(engine: Engine) -> None:
             direct.forget_prepared(driver)
 
 
+# The statement a writer runs first to take its transaction id (see _configure_postgresql).
+TAKE_ID = select(func.pg_current_xact_id())
+
+
 def lock_first(session: Session) -> None:
     """Declare that the session's unit of work begins by locking rows (SELECT ... FOR UPDATE).
 
@@ -86,7 +90,9 @@ def lock_first(session: Session) -> None:
     transaction has its id before it can draw one from a sequence: the ``SELECT
     pg_current_xact_id()`` every other writer runs at BEGIN (one round trip) is not needed.
     Called once the session's transaction already has its connection, it changes nothing (the
-    id was taken at BEGIN then).
+    id was taken at BEGIN then). A unit of work whose first statement writes may declare the
+    same if it sends :data:`TAKE_ID` first, in the same round trip
+    (:func:`creditguard.db.direct.rows_together`).
     """
     session.execution_options = session.execution_options.union({LOCKS_FIRST: True})
 

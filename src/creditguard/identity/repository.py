@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, Text, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
+from creditguard.db import direct
+from creditguard.db.engine import TAKE_ID, lock_first
 from creditguard.models import ApiKey, AuthToken, Company, IdempotencyRecord, User
 
 
@@ -82,11 +87,75 @@ def finish_idempotency(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+Claimed = tuple[int, int, str, str, int]  # a record made: id, company, principal, key, lease
+# A claim's columns with a value of each row's own (an array each, on PostgreSQL).
+_CLAIM_COLUMNS = ("company_id", "principal", "key", "request_hash", "method", "path", "lease")
+
+
+def claim_idempotency_many(
+    session: Session, rows: Sequence[dict[str, Any]], *, commit: bool = False
+) -> list[Claimed]:
+    """Insert each claim (a record in flight) whose key is not there yet, skipping the others
+    (and a key twice among these after its first); the records made. The rows share their
+    state and creation time. PostgreSQL: one statement, and with ``commit=True`` the
+    transaction's BEGIN, its id taken (as every writer's, before drawing a record's id from
+    the sequence: see :func:`creditguard.db.engine.lock_first`), the statement and its COMMIT
+    in one round trip (the session then runs nothing more; see
+    :func:`creditguard.db.direct.rows_together`). The session must not have begun."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            sqlite_insert(IdempotencyRecord)
+            .on_conflict_do_nothing(index_elements=["company_id", "principal", "key"])
+            .returning(*_claimed_columns())
+        )
+        return [tuple(row) for row in session.execute(statement, list(rows))]
+    shared = {(row["state"], row["created_at"]) for row in rows}
+    if len(shared) != 1:
+        raise ValueError("claims inserted together share their state and creation time")
+    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
+    params["state"], params["created_at"] = shared.pop()
+    lock_first(session)  # the transaction's id taken first, in the same round trip
+    steps = [(TAKE_ID, {}), (_claim_many(), params)]
+    _, made = direct.rows_together(session, steps, commit=commit)
+    return [tuple(row) for row in made]
+
+
+def _claimed_columns() -> tuple[Any, ...]:
+    table = IdempotencyRecord.__table__
+    return (table.c.id, table.c.company_id, table.c.principal, table.c.key, table.c.lease)
+
+
+@cache
+def _claim_many() -> ReturningInsert[Any]:
+    """``INSERT INTO idempotency_keys (...) SELECT ... FROM unnest(...) ON CONFLICT DO
+    NOTHING RETURNING ...``: the claims of several requests in one statement (PostgreSQL)."""
+    table = IdempotencyRecord.__table__
+    given = (
+        func.unnest(*[bindparam(name, type_=ARRAY(table.c[name].type)) for name in _CLAIM_COLUMNS])
+        .table_valued(*_CLAIM_COLUMNS)
+        .render_derived("given")
+    )
+    rows = select(
+        *[given.c[name] for name in _CLAIM_COLUMNS],
+        bindparam("state", type_=table.c.state.type),
+        bindparam("created_at", type_=table.c.created_at.type),
+    )
+    return (
+        pg_insert(IdempotencyRecord)
+        .from_select([*_CLAIM_COLUMNS, "state", "created_at"], rows)
+        .on_conflict_do_nothing(index_elements=["company_id", "principal", "key"])
+        .returning(*_claimed_columns())
+    )
+
+
 def finish_idempotency_many(
     session: Session, done: Sequence[tuple[int, int, str]], *, status_code: int, at: datetime
 ) -> set[int]:
     """:func:`finish_idempotency` of each (record, lease, body) with one status code; the
-    records whose lease still held (their responses stored). PostgreSQL: one statement."""
+    records whose lease still held (their responses stored). PostgreSQL: one statement, sent
+    straight on the driver (:func:`creditguard.db.direct.rows`)."""
     if session.get_bind().dialect.name != "postgresql":
         return {
             record_id
@@ -102,11 +171,12 @@ def finish_idempotency_many(
         "status_code": status_code,
         "at": at,
     }
-    return {int(row[0]) for row in session.execute(_finish_many(), params)}
+    return {int(row[0]) for row in direct.rows(session, _finish_many(), params)}
 
 
 @cache
 def _finish_many() -> ReturningUpdate[int]:
+    table = IdempotencyRecord.__table__
     given = (
         func.unnest(
             bindparam("ids", type_=ARRAY(BigInteger)),
@@ -118,14 +188,14 @@ def _finish_many() -> ReturningUpdate[int]:
     )
     return (
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == given.c.id, IdempotencyRecord.lease == given.c.lease)
+        .where(table.c.id == given.c.id, table.c.lease == given.c.lease)
         .values(
             state="done",
-            status_code=bindparam("status_code"),
+            status_code=bindparam("status_code", type_=table.c.status_code.type),
             response_body=given.c.body,
-            finished_at=bindparam("at", type_=IdempotencyRecord.__table__.c.finished_at.type),
+            finished_at=bindparam("at", type_=table.c.finished_at.type),
         )
-        .returning(IdempotencyRecord.id)
+        .returning(table.c.id)
     )
 
 

@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -295,22 +293,11 @@ def claim_many(
     leases = [secrets.randbits(62) for _ in requests]
     rows = [_claim_row(r, lease, now) for r, lease in zip(requests, leases, strict=True)]
     made: dict[tuple[int, str, str], tuple[int, int]] = {}
-    if rows:
-        insert_ = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert_(IdempotencyRecord)
-            .on_conflict_do_nothing(index_elements=["company_id", "principal", "key"])
-            .returning(
-                IdempotencyRecord.id,
-                IdempotencyRecord.company_id,
-                IdempotencyRecord.principal,
-                IdempotencyRecord.key,
-                IdempotencyRecord.lease,
-            )
-        )
+    if rows:  # PostgreSQL: BEGIN, the INSERT and COMMIT in one round trip
         with Session(engine) as session, session.begin():
-            for record_id, company_id, principal, key, lease in session.execute(statement, rows):
-                made[(company_id, principal, key)] = (record_id, lease)
+            claimed = repo.claim_idempotency_many(session, rows, commit=True)
+        for record_id, company_id, principal, key, lease in claimed:
+            made[(company_id, principal, key)] = (record_id, lease)
     outcomes: list[Claim | Replay | DomainError] = []
     for request, lease in zip(requests, leases, strict=True):
         found = made.get((request.actor.company_id, request.actor.principal, request.key))
