@@ -7,10 +7,11 @@ statement built once (a module-level Core statement), :func:`rows` compiles it o
 and, on PostgreSQL, sends it with its parameters on the session's own psycopg connection —
 the same connection, inside the same transaction — as a round trip of one statement (below:
 prepared on each connection once, libpq's own calls, the GIL released while it is sent; about
-half the CPU of psycopg's ``cursor.execute``). Anything the driver would not do alone makes the statement go through SQLAlchemy as
-usual: a bound value or result column whose type processes values in Python (other than a
-bind processor, which is applied here), an expanding (IN list) or literal-execute parameter
-(write ``a = x OR a = y`` for a constant list).
+half the CPU of psycopg's ``cursor.execute``). Anything the driver would not do alone makes
+the statement go through SQLAlchemy as usual: a bound value or result column whose type
+processes values in Python (other than a bind processor, which is applied here), an
+expanding (IN list) or literal-execute parameter (write ``a = x OR a = y`` for a constant
+list).
 SQLite always goes through SQLAlchemy (its dates and times are converted by SQLAlchemy).
 
 Round trips. :func:`rows_together` sends several statements in one round trip (libpq's
