@@ -11,23 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 
 import psycopg
 import pytest
 from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, PostgresQuery, _query2pg
 from psycopg.adapt import Transformer
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.dialects import postgresql
 
+from creditguard.api import fastpath
 from creditguard.core.permissions import Actor
 from creditguard.credit import repository as repo
 from creditguard.credit import service
 from creditguard.credit.schemas import CheckIn
 from creditguard.db import Database, direct
 from creditguard.db.engine import lock_first
+from creditguard.identity import service as identity
+from creditguard.identity.service import Claim, IdempotentRequest
+from creditguard.models import IdempotencyRecord
 from tests import builders as b
 from tests.credit import helpers as h
 
@@ -320,6 +325,56 @@ def _kind(statement: str) -> str:
         return "usual" if statement.endswith("DEFAULT") else "generic"
     if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):
         return "lock"  # SQLite: the write transaction holds the database, no FOR UPDATE
+    if statement.lstrip().startswith(("UPDATE idempotency_keys", "WITH stored")):
+        return "finish"
     if statement.lstrip().startswith(("INSERT", "WITH made")):
         return "insert"
     return "facts" if "limit_policies" in statement else "exposure"
+
+
+def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Database) -> None:
+    """The fast path's unit of checks sent with Idempotency-Keys: the three round trips of a
+    unit, its rows' without the COMMIT, then the responses with it: four."""
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
+    actor = b.company(db)
+    for n in range(3):
+        b.customer(db, actor, code=f"C{n}")
+        h.rate(db, actor, code=f"C{n}", grade="A", as_of=date(2026, 11, 1))
+        h.set_limit(db, actor, code=f"C{n}", amount="5000.00")
+    state = SimpleNamespace(db=db, clock=b.clock())
+
+    def unit(tag: str) -> list[list[str]]:
+        asked = [
+            service.Asked(
+                actor,
+                CheckIn(
+                    customer_ref=f"C{n}", amount="10.00", currency="CNY", order_ref=f"{tag}-{n}"
+                ),
+            )
+            for n in range(3)
+        ]
+        requests = [
+            IdempotentRequest(actor, f"{tag}-key-{n}", "POST", "/credit-checks", b"x" * 32)
+            for n in range(3)
+        ]
+        claims = identity.claim_many(db.engine, requests, b.clock(), timedelta(minutes=5))
+        keyed = [(one, claim) for one, claim in zip(asked, claims, strict=True)]
+        assert all(isinstance(claim, Claim) for _, claim in keyed)
+        with _round_trips() as trips:
+            outs = fastpath._together(state, [(one, cast(Claim, claim)) for one, claim in keyed])
+        assert [out is not None and out.decision for out in outs] == ["approved"] * 3
+        return trips
+
+    unit("WARM")  # compiled and prepared on first use
+    assert unit("SO") == [
+        ["begin", "lock"],
+        ["generic", "facts", "exposure", "usual"],
+        ["insert"],
+        ["finish", "commit"],
+    ]
+    with db.read() as session:
+        stored = session.scalars(
+            select(IdempotencyRecord.response_body).where(IdempotencyRecord.key.like("SO-%"))
+        )
+        assert all(body is not None and '"decision":"approved"' in body for body in stored)

@@ -13,8 +13,8 @@ answers such a request itself:
    executor of the process's own each take what waits, up to ``CREDITGUARD_CHECK_BATCH``
    checks (32), and decide them in one unit of work
    (:func:`creditguard.credit.service.run_checks`: on PostgreSQL three round trips for them
-   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; five with
-   keyed checks, their responses stored after the rows, then the COMMIT); what that leaves
+   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; four with
+   keyed checks, their responses stored after the rows, with the COMMIT); what that leaves
    (another transaction holds the customer, a second check of one group, a repeated order, an
    error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
@@ -255,7 +255,8 @@ def _claims(keyed: Sequence[Waiting]) -> list[Claim | Replay | None]:
 
 def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[CheckOut | None]:
     """One unit of work for these checks, with the stored responses of those with a key;
-    all None (nothing written) when it failed. Without keys, its last statement commits it."""
+    all None (nothing written) when it failed. Its last statement commits it: the rows', or
+    with keys the responses' (committed only if every key's lease still holds)."""
     db: Database = state.db
     keyed = any(claim is not None for _, claim in asked)
     try:
@@ -267,8 +268,8 @@ def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[Check
                 for out, (_, claim) in zip(outs, asked, strict=True)
                 if out is not None and claim is not None
             ]
-            if done:  # the responses under their keys, in one statement
-                identity.finish_many(session, done, status_code=200, clock=state.clock)
+            if done:  # the responses under their keys, in one statement, with the COMMIT
+                identity.finish_many(session, done, status_code=200, clock=state.clock, commit=True)
             return outs
     except Exception:  # a database error: rolled back; each is checked alone
         log.warning("credit checks together failed; each is checked alone", exc_info=True)

@@ -7,9 +7,24 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Text, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
@@ -151,11 +166,21 @@ def _claim_many() -> ReturningInsert[Any]:
 
 
 def finish_idempotency_many(
-    session: Session, done: Sequence[tuple[int, int, str]], *, status_code: int, at: datetime
+    session: Session,
+    done: Sequence[tuple[int, int, str]],
+    *,
+    status_code: int,
+    at: datetime,
+    commit: bool = False,
 ) -> set[int]:
     """:func:`finish_idempotency` of each (record, lease, body) with one status code; the
     records whose lease still held (their responses stored). PostgreSQL: one statement, sent
-    straight on the driver (:func:`creditguard.db.direct.rows`)."""
+    straight on the driver (:func:`creditguard.db.direct.rows`).
+
+    ``commit=True`` (PostgreSQL): the unit of work's COMMIT in the same round trip, sent only
+    if every response was stored; a lease lost makes the statement fail instead
+    (:data:`LEASE_LOST`), so nothing of the unit is committed and no record is reported
+    stored. The session must then run nothing more but its rollback or commit."""
     if session.get_bind().dialect.name != "postgresql":
         return {
             record_id
@@ -164,14 +189,41 @@ def finish_idempotency_many(
                 session, record_id, lease, status_code=status_code, body=body, at=at
             )
         }
-    params = {
+    params: dict[str, Any] = {
         "ids": [record_id for record_id, _, _ in done],
         "leases": [lease for _, lease, _ in done],
         "bodies": [body for _, _, body in done],
         "status_code": status_code,
         "at": at,
     }
-    return {int(row[0]) for row in direct.rows(session, _finish_many(), params)}
+    if not commit:
+        return {int(row[0]) for row in direct.rows(session, _finish_many(), params)}
+    try:
+        direct.rows_together(
+            session, [(_finish_all(), params | {"expected": len(done)})], commit=True
+        )
+    except DBAPIError as error:
+        if LEASE_LOST not in str(error.orig):
+            raise
+        return set()  # the statement failed: nothing stored, nothing committed
+    return {record_id for record_id, _, _ in done}
+
+
+# What _finish_all raises with when a lease no longer holds. Plain SQL has no RAISE: a text
+# that is not a number, cast to one, fails (22P02); computed from the rows updated, so it is
+# cast only then, never folded into a constant when the statement is planned.
+LEASE_LOST = "idempotency lease lost"
+
+
+@cache
+def _finish_all() -> Select[int]:
+    """:func:`_finish_many`, failing unless it stored every response (``expected``): with
+    its COMMIT in the same round trip, the COMMIT then does not run."""
+    stored = _finish_many().cte("stored")
+    counted = select(func.count().label("n")).select_from(stored).subquery("counted")
+    expected = bindparam("expected", type_=Integer)
+    verdict = case((counted.c.n == expected, cast(counted.c.n, Text)), else_=literal(LEASE_LOST))
+    return select(cast(verdict, Integer)).select_from(counted)
 
 
 @cache

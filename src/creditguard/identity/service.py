@@ -339,15 +339,23 @@ def finish(session: Session, claim_: Claim, *, status_code: int, body: str, cloc
 
 
 def finish_many(
-    session: Session, done: Sequence[tuple[Claim, str]], *, status_code: int, clock: Clock
+    session: Session,
+    done: Sequence[tuple[Claim, str]],
+    *,
+    status_code: int,
+    clock: Clock,
+    commit: bool = False,
 ) -> None:
     """:func:`finish` of each (claim, response body), with one status code: one statement on
-    PostgreSQL. A claim whose lease no longer holds raises, as :func:`finish` does."""
+    PostgreSQL. A claim whose lease no longer holds raises, as :func:`finish` does.
+    ``commit=True``: on PostgreSQL the unit of work's COMMIT in the same round trip, sent only
+    when every response is stored (a lease lost: it raises, and nothing was committed)."""
     stored = repo.finish_idempotency_many(
         session,
         [(claim_.record_id, claim_.lease, body) for claim_, body in done],
         status_code=status_code,
         at=clock.now(),
+        commit=commit,
     )
     for claim_, _ in done:
         if claim_.record_id not in stored:
