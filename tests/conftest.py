@@ -23,6 +23,7 @@ from creditguard.db import Database
 from creditguard.db.migrate import upgrade
 from creditguard.models import Base
 from creditguard.reference.service import seed_ecb_rates
+from tests.migrating import admin_dsn
 
 # Portfolio snapshots of this run (the API and the CLI keep them on disk) stay out of the tree.
 os.environ["CREDITGUARD_SNAPSHOT_DIR"] = tempfile.mkdtemp(prefix="cg-snapshots-")
@@ -30,11 +31,6 @@ PG_URL = os.environ.get("CREDITGUARD_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("CREDITGUARD_REQUIRE_POSTGRES") == "1"
 TEST_CURRENCIES = frozenset({"USD", "CNY", "JPY", "GBP", "HKD"})
 KEEP = {"fx_rates", "alembic_version"}
-
-
-def _admin_dsn(url: str) -> str:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +43,7 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL tests skipped: set CREDITGUARD_TEST_DATABASE_URL to run them")
     name = f"cg_test_{secrets.token_hex(6)}"
     try:
-        admin = psycopg.connect(_admin_dsn(PG_URL), autocommit=True, connect_timeout=5)
+        admin = psycopg.connect(admin_dsn(PG_URL), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as error:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {error}")
@@ -57,7 +53,7 @@ def postgres_url() -> Iterator[str]:
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(_admin_dsn(PG_URL), autocommit=True) as admin:
+        with psycopg.connect(admin_dsn(PG_URL), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

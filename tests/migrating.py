@@ -16,7 +16,8 @@ from creditguard.db import Database
 from creditguard.db.migrate import alembic_config
 
 
-def _admin_dsn(url: str) -> str:
+def admin_dsn(url: str) -> str:
+    """A libpq connection string for ``url``'s server (psycopg, not SQLAlchemy's URL)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -29,12 +30,12 @@ def empty_database(database: Database, tmp_path: Path, tag: str) -> Iterator[str
         return
     server = os.environ["CREDITGUARD_TEST_DATABASE_URL"]
     name = f"cg_test_{tag}_{secrets.token_hex(4)}"
-    with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
+    with psycopg.connect(admin_dsn(server), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(_admin_dsn(server), autocommit=True) as admin:
+        with psycopg.connect(admin_dsn(server), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from creditguard.db import Database, direct
 from creditguard.models import Company
+from tests.migrating import admin_dsn
 
 PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
 CODE: BindParameter[str] = bindparam("code")
@@ -115,8 +116,7 @@ def test_an_insert_runs_in_the_sessions_transaction(db: Database) -> None:
     with db.read() as session:
         assert session.scalar(select(Company.id).where(Company.code == "D-9")) is None
     if db.dialect == "postgresql":  # the broken variant: a connection of its own, autocommit
-        dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True) as other, db.write() as session:
+        with psycopg.connect(admin_dsn(db.url), autocommit=True) as other, db.write() as session:
             plain = direct.compiled(INSERT_RETURNING, PG)
             assert plain is not None
             values = {

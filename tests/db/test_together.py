@@ -22,6 +22,7 @@ from creditguard.db import Database, direct, make_engine
 from creditguard.db.engine import lock_first
 from creditguard.models import Company
 from tests.db.test_direct import BY_CODE, INSERT_RETURNING
+from tests.migrating import admin_dsn
 
 CREATED = datetime(2026, 11, 2, 1, tzinfo=UTC)
 COUNT = select(func.count(Company.id), bindparam("tag", type_=Company.code.type))
@@ -63,8 +64,7 @@ def single(db: Database) -> Iterator[Database]:
 
 
 def _other_connection(db: Database) -> psycopg.Connection[Any]:
-    dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return psycopg.connect(dsn, autocommit=True)
+    return psycopg.connect(admin_dsn(db.url), autocommit=True)
 
 
 def test_each_statement_returns_its_own_rows_in_order(db: Database) -> None:
