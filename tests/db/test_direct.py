@@ -4,7 +4,8 @@ do alone goes through SQLAlchemy."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -134,3 +135,53 @@ def test_an_insert_runs_in_the_sessions_transaction(db: Database) -> None:
         stored = session.scalars(select(Company).where(Company.code == "D-10")).one()
     assert (stored.id, stored.name) == (new_id, "九号")
     assert stored.created_at == datetime(2026, 11, 2, 1, tzinfo=UTC)  # the processor's UTC
+
+
+# Lists whose elements are hard to write as an array: quotes, backslashes, braces, commas,
+# blanks, the word NULL, empty strings, non-ASCII text, NULL elements.
+ARRAYS: list[tuple[str, list[Any]]] = [
+    ("text", ["plain", 'a "quoted" one', "back\\slash", "{braces}", "a,b", " padded ", "NULL"]),
+    ("text", ["", "null", "九号客户", "tab\there", "new\nline", "\\", '"', "'"]),
+    ("text", [None, "x", None]),
+    ("text", []),
+    ("varchar(64)", ["C-00012", "订单-7"]),
+    ("bigint", [0, -1, 9_223_372_036_854_775_807, None]),
+    ("integer", [42]),
+    ("boolean", [True, False, None]),
+    ("date", [date(2026, 11, 24), date(1, 1, 1), date(9999, 12, 31), None]),
+]
+
+
+@pytest.mark.parametrize(("kind", "items"), ARRAYS)
+def test_arrays_written_here_read_back_as_psycopgs(
+    db: Database, kind: str, items: list[Any]
+) -> None:
+    """direct.array_text against psycopg's own list dumper: PostgreSQL reads both into the
+    same array (compared as PostgreSQL writes an array back out). Broken variants tried: a
+    backslash or a double quote not escaped, a string not quoted (the word NULL, blanks)."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's arrays")
+    ours = direct.array_text(items, "utf-8")
+    assert ours is not None
+    with psycopg.connect(admin_dsn(db.url)) as connection:
+        query = f"SELECT (%s::{kind}[])::text, (%s::{kind}[])::text".encode()
+        theirs = connection.execute(query, [items, items]).fetchone()
+        pgconn = connection.pgconn
+        found = pgconn.exec_params(
+            f"SELECT ($1::{kind}[])::text, ($2::{kind}[])::text".encode(),
+            [ours, ours],
+        )
+        assert found.status == psycopg.pq.ExecStatus.TUPLES_OK, pgconn.error_message
+        assert theirs is not None
+        read = [found.get_value(0, column) for column in (0, 1)]
+        assert tuple(None if one is None else one.decode() for one in read) == theirs
+
+
+def test_other_lists_are_left_to_psycopg() -> None:
+    """Elements of another type (a float, a datetime, a nested list, an int subclass) make
+    array_text decline: psycopg dumps that list."""
+    assert direct.array_text([1.5], "utf-8") is None
+    assert direct.array_text([datetime(2026, 11, 24, tzinfo=UTC)], "utf-8") is None
+    assert direct.array_text([[1, 2]], "utf-8") is None
+    assert direct.array_text([1, True, HTTPStatus.OK], "utf-8") is None
+    assert direct.array_text([1, True], "utf-8") == b"{1,t}"
