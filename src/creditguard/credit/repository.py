@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from creditguard.db import direct
+from creditguard.db.bulk import unnested
 from creditguard.models import (
     Company,
     CreditCheck,
@@ -737,11 +738,7 @@ def _insert_checks() -> Select[int, str]:
     RETURNING ...), reserved AS (INSERT ... SELECT ... FROM made WHERE reserving) SELECT
     id, order_ref FROM made``."""
     table = CreditCheck.__table__
-    given = (
-        func.unnest(*[bindparam(name, type_=ARRAY(table.c[name].type)) for name in _ROW_COLUMNS])
-        .table_valued(*_ROW_COLUMNS)
-        .render_derived("given")
-    )
+    given = unnested(table, _ROW_COLUMNS)
     rows = select(
         *[given.c[name] if name in _ROW_COLUMNS else _typed(table, name) for name in CHECK_COLUMNS]
     ).select_from(given)

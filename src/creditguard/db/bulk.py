@@ -14,9 +14,10 @@ from typing import Any
 
 import polars as pl
 import psycopg
-from sqlalchemy import Column, Table, bindparam, update
+from sqlalchemy import ARRAY, Column, Table, bindparam, func, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import FromClause, TableValuedAlias
 from sqlalchemy.types import TypeDecorator
 
 
@@ -35,6 +36,17 @@ def _arrays(
             values = [col.type.process_bind_param(v, dialect) for v in values]
         arrays.append(values)
     return arrays
+
+
+def unnested(table: FromClause, names: Sequence[str], alias: str = "given") -> TableValuedAlias:
+    """``unnest(:a, :b, ...) AS given(a, b, ...)`` as a Core FROM: one array parameter per
+    column of ``table`` named in ``names``, each named and typed as its column (an array of
+    it), for a statement built once that reads many rows from one set of parameters."""
+    return (
+        func.unnest(*[bindparam(name, type_=ARRAY(table.c[name].type)) for name in names])
+        .table_valued(*names)
+        .render_derived(alias)
+    )
 
 
 def _unnest(session: Session, columns: Sequence[Column[Any]]) -> str:

@@ -41,6 +41,7 @@ from typing import Any
 import psycopg
 from psycopg import generators, pq
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq.misc import error_message
 from sqlalchemy import Dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -131,8 +132,7 @@ def rows(
         return connection.execute(statement, dict(params)).all()
     check_open(connection)
     driver: Any = connection.connection.driver_connection
-    begin = _begins(driver)
-    (found,) = _together(connection, driver, [(plain, params)], begin=begin, commit=False)
+    (found,) = _together(connection, driver, [(plain, params)], begin=_begins(driver), commit=False)
     return found
 
 
@@ -229,12 +229,11 @@ def _together(
     not see) fails its round trip; when that round trip began the transaction, nothing else
     ran in it: it is rolled back and sent once more, every statement prepared again."""
     transformer = Transformer(driver)
-    encoding = driver.info.encoding
     arguments = []
     for plain, params in planned:
         values = _values(plain, params)
         ordered = [values[name] for name in plain.order]
-        arguments.append(_dumped(transformer, ordered, encoding))
+        arguments.append(_dumped(transformer, ordered))
     head = [Command(_begin(driver))] if begin else []
     if generic:
         head.append(Command(GENERIC_PLANS))
@@ -387,11 +386,7 @@ def _sync(pgconn: Any) -> None:
         pgconn.pipeline_sync()
         return
     if LIBPQ.PQpipelineSync(pgconn.pgconn_ptr) != 1:
-        raise psycopg.OperationalError(f"sending pipeline sync failed: {_error(pgconn)}")
-
-
-def _error(pgconn: Any) -> str:
-    return bytes(pgconn.error_message).decode("utf-8", "replace").strip()
+        raise psycopg.OperationalError(f"sending pipeline sync failed: {error_message(pgconn)}")
 
 
 def _read(pgconn: Any, commands: Sequence[Command]) -> Generator[Any, Any, list[Result]]:
@@ -424,7 +419,7 @@ def _failure(
     return None
 
 
-def _dumped(transformer: Any, values: Sequence[Any], encoding: str) -> list[Any]:
+def _dumped(transformer: Any, values: Sequence[Any]) -> Sequence[Any]:
     """``values`` as libpq's text parameters: a list of plain values (:func:`array_text`)
     written here, everything else dumped by psycopg. psycopg's list dumper looks up the
     elements' type and its dumper on every call: ~4 µs an array, and a unit of checks sends
@@ -432,14 +427,15 @@ def _dumped(transformer: Any, values: Sequence[Any], encoding: str) -> list[Any]
     arrays: dict[int, bytes] = {}
     for index, value in enumerate(values):
         if type(value) is list:
-            text = array_text(value, encoding)
+            text = array_text(value, transformer.encoding)
             if text is not None:
                 arrays[index] = text
     if not arrays:
-        return list(transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)))
+        dumped: Sequence[Any] = transformer.dump_sequence(values, [PyFormat.TEXT] * len(values))
+        return dumped
     rest = [value for index, value in enumerate(values) if index not in arrays]
-    dumped = iter(transformer.dump_sequence(rest, [PyFormat.TEXT] * len(rest)))
-    return [arrays[index] if index in arrays else next(dumped) for index in range(len(values))]
+    others = iter(transformer.dump_sequence(rest, [PyFormat.TEXT] * len(rest)))
+    return [arrays[index] if index in arrays else next(others) for index in range(len(values))]
 
 
 def array_text(items: Sequence[Any], encoding: str) -> bytes | None:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from creditguard.db import direct
+from creditguard.db.bulk import unnested
 from creditguard.db.engine import TAKE_ID, lock_first
 from creditguard.models import ApiKey, AuthToken, Company, IdempotencyRecord, User
 
@@ -147,11 +148,7 @@ def _claim_many() -> ReturningInsert[Any]:
     """``INSERT INTO idempotency_keys (...) SELECT ... FROM unnest(...) ON CONFLICT DO
     NOTHING RETURNING ...``: the claims of several requests in one statement (PostgreSQL)."""
     table = IdempotencyRecord.__table__
-    given = (
-        func.unnest(*[bindparam(name, type_=ARRAY(table.c[name].type)) for name in _CLAIM_COLUMNS])
-        .table_valued(*_CLAIM_COLUMNS)
-        .render_derived("given")
-    )
+    given = unnested(table, _CLAIM_COLUMNS)
     rows = select(
         *[given.c[name] for name in _CLAIM_COLUMNS],
         bindparam("state", type_=table.c.state.type),
