@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -24,10 +24,12 @@ from sqlalchemy import event, select, text
 from sqlalchemy.dialects import postgresql
 
 from creditguard.api import fastpath
+from creditguard.clock import FixedClock
 from creditguard.core.permissions import Actor
 from creditguard.credit import repository as repo
 from creditguard.credit import service
-from creditguard.credit.schemas import CheckIn
+from creditguard.credit.schemas import CheckIn, CheckOut
+from creditguard.credit.service import checks as check_service
 from creditguard.db import Database, direct
 from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
@@ -98,9 +100,10 @@ HOT_PATH: tuple[tuple[Any, dict[str, bool]], ...] = (
     (repo._insert_check_and_reservation, {}),
     # a unit of checks (PostgreSQL: lists as arrays)
     (repo._lock_free_customers, {"arrays": True}),
-    (repo._lock_free_roots, {"arrays": True}),
-    (repo._facts_many, {}),
-    (repo._exposure, {"arrays": True}),
+    (repo._lock_free_roots_of_codes, {}),
+    (repo._facts_of_codes, {}),
+    (repo._exposure_of_codes, {}),
+    (repo._exposure, {"arrays": True}),  # the exposure of several customers, by id
     (repo._insert_checks, {}),
 )
 
@@ -227,10 +230,11 @@ def test_the_checks_lock_takes_the_transaction_id(db: Database) -> None:
 
 
 def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) -> None:
-    """service.run_checks on PostgreSQL: three round trips whatever the unit's size: BEGIN
-    with the lock; the facts of every check and the exposure of every customer (on generic
-    plans, and back to the usual after them); every row with its reservation, with the COMMIT (``commit=True``; without, the
-    COMMIT is a round trip of its own). SQLite: one statement after another."""
+    """service.run_checks on PostgreSQL: two round trips whatever the unit's size: BEGIN, the
+    customers' and their group roots' locks, the facts of every check and the exposure of
+    every customer (on generic plans, and back to the usual after them); every row with its
+    reservation, with the COMMIT (``commit=True``; without, the COMMIT is a round trip of its
+    own). SQLite: one statement after another."""
     actor = b.company(db)
     for n in range(5):
         b.customer(db, actor, code=f"C{n}")
@@ -265,14 +269,13 @@ def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) 
     five = units(5, "SO")
     if db.dialect == "postgresql":
         unit = [
-            ["begin", "lock"],
-            ["generic", "facts", "exposure", "usual"],
+            ["begin", "generic", "lock", "lock", "facts", "exposure", "usual"],
             ["insert", "commit"],
         ]
         assert five == unit
         assert units(2, "TWO") == unit
         assert units(1, "ONE") == unit
-        assert units(2, "OPEN", commit=False) == [*unit[:2], ["insert"], ["commit"]]
+        assert units(2, "OPEN", commit=False) == [unit[0], ["insert"], ["commit"]]
     else:  # no round trips to save: one statement after another
         assert [kind for (kind,) in five] == [
             "begin",
@@ -280,6 +283,91 @@ def test_a_unit_of_checks_costs_the_same_round_trips_however_many(db: Database) 
             *["facts"] * 5,
             "exposure",
             *["insert"] * 8,  # three checks reserve: a check row and a reservation each
+        ]
+
+
+DAY = date(2026, 11, 22)
+
+
+def _downgraded_customer(db: Database) -> Actor:
+    """C1, graded A until ``DAY`` and D from ``DAY``: D's orders are held (prepayment)."""
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    h.rate(db, actor, code="C1", grade="A", as_of=date(2026, 1, 1))
+    h.rate(db, actor, code="C1", grade="D", as_of=DAY)
+    h.set_limit(db, actor, code="C1", amount="100000.00")
+    return actor
+
+
+def _unit_of_one(
+    db: Database, actor: Actor, order_ref: str, day: date
+) -> tuple[CheckOut | None, list[list[str]]]:
+    """A unit of one check of C1 at 09:30 in Shanghai on ``day`` (14:30 the day before in Pago
+    Pago), and its round trips (PostgreSQL; SQLite: none)."""
+    clock = FixedClock(datetime(day.year, day.month, day.day, 1, 30, tzinfo=UTC))
+    data = CheckIn(customer_ref="C1", amount="10.00", currency="CNY", order_ref=order_ref)
+    with _round_trips() as trips, db.write() as session:
+        (out,) = service.run_checks(session, [service.Asked(actor, data)], clock, commit=True)
+    return out, trips if db.dialect == "postgresql" else []
+
+
+LOCKED_AND_READ = ["begin", "generic", "lock", "lock", "facts", "exposure", "usual"]
+READ = ["generic", "facts", "exposure", "usual"]
+HELD_FOR_D = ("held", ["prepayment_required"])
+
+
+def test_a_units_day_guessed_wrong_is_read_again_and_decided_on_the_right_day(
+    db: Database,
+) -> None:
+    """The unit's facts are read with its locks on the business day of the company's time zone
+    as last seen; the customer's row tells the zone. Guessed a day early (Pago Pago), they are
+    read again for the right day: a round trip more, and the decision of that day (graded D
+    that day: held; A the day before: approved)."""
+    actor = _downgraded_customer(db)
+    check_service._zones[actor.company_id] = "Pacific/Pago_Pago"
+    out, trips = _unit_of_one(db, actor, "SO-1", DAY)
+    assert out is not None
+    assert (out.decision, [r.code for r in out.reasons]) == HELD_FOR_D
+    assert check_service._zones[actor.company_id] == "Asia/Shanghai"
+    if db.dialect == "postgresql":
+        assert trips == [LOCKED_AND_READ, READ, ["insert", "commit"]]
+    _, again = _unit_of_one(db, actor, "SO-2", DAY)  # the zone now known: read with the locks
+    if db.dialect == "postgresql":
+        assert again == [LOCKED_AND_READ, ["insert", "commit"]]
+
+
+def test_the_broken_variant_decides_on_the_guessed_day(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: a unit that reads its facts on the guessed day approves the order."""
+    actor = _downgraded_customer(db)
+    check_service._zones[actor.company_id] = "Pacific/Pago_Pago"
+    read_unit = repo.read_unit
+
+    def guessed(
+        session: Any, company_id: int, asked: Any, locked: Any, _as_of: date
+    ) -> repo.UnitRead:
+        return read_unit(session, company_id, asked, locked, DAY - timedelta(days=1))
+
+    monkeypatch.setattr(repo, "read_unit", guessed)
+    out, _ = _unit_of_one(db, actor, "SO-1", DAY)
+    assert out is not None
+    assert (out.decision, out.reasons) == ("approved", [])
+
+
+def test_a_companys_first_unit_locks_then_reads(db: Database) -> None:
+    """With no zone seen for the company, the unit locks (one round trip), then reads on the
+    day its customer's zone gives (one more)."""
+    actor = _downgraded_customer(db)
+    check_service._zones.pop(actor.company_id, None)
+    out, trips = _unit_of_one(db, actor, "SO-1", DAY)
+    assert out is not None
+    assert (out.decision, [r.code for r in out.reasons]) == HELD_FOR_D
+    if db.dialect == "postgresql":
+        assert trips == [
+            ["begin", "generic", "lock", "lock", "usual"],
+            READ,
+            ["insert", "commit"],
         ]
 
 
@@ -333,8 +421,8 @@ def _kind(statement: str) -> str:
 
 
 def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Database) -> None:
-    """The fast path's unit of checks sent with Idempotency-Keys: the three round trips of a
-    unit, its rows' without the COMMIT, then the responses with it: four."""
+    """The fast path's unit of checks sent with Idempotency-Keys: the two round trips of a
+    unit, its rows' without the COMMIT, then the responses with it: three."""
     if db.dialect != "postgresql":
         pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
     actor = b.company(db)
@@ -368,8 +456,7 @@ def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Databas
 
     unit("WARM")  # compiled and prepared on first use
     assert unit("SO") == [
-        ["begin", "lock"],
-        ["generic", "facts", "exposure", "usual"],
+        ["begin", "generic", "lock", "lock", "facts", "exposure", "usual"],
         ["insert"],
         ["finish", "commit"],
     ]

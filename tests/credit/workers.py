@@ -118,16 +118,18 @@ def reserve_in_units_naively(url: str, worker: int, tries: int, barrier: Any) ->
     have committed their previous unit, and decides once all have read. Each round the 16 read
     the same exposure: 144 approved, 100,800 reserved."""
 
-    def read_unlocked(session: Session, company_id: int, codes: Any) -> dict[str, Any]:
+    def read_unlocked(session: Session, company_id: int, asked: Any, as_of: Any) -> repository.Unit:
         barrier.wait(timeout=WAIT_SECONDS)
+        codes = [code for code, _ in asked]
         rows = session.execute(
             repository._customer_and_company()
             .add_columns(Customer.code)
-            .where(Customer.company_id == company_id, Customer.code.in_(list(codes)))
+            .where(Customer.company_id == company_id, Customer.code.in_(codes))
         ).all()
-        return {row[-1]: repository.Locked(*row[:-1]) for row in rows}
+        locked = {row[-1]: repository.Locked(*row[:-1]) for row in rows}
+        return repository.Unit(locked, set(), None)  # facts and exposure read after this
 
-    repository.lock_free_customers = read_unlocked
+    repository.lock_unit = read_unlocked
     decide = checks.decide
 
     def decide_together(*args: Any, **kwargs: Any) -> Any:

@@ -12,9 +12,10 @@ answers such a request itself:
 3. the check waits in a queue; up to ``CREDITGUARD_CHECK_THREADS`` drains (2) on a small
    executor of the process's own each take what waits, up to ``CREDITGUARD_CHECK_BATCH``
    checks (32), and decide them in one unit of work
-   (:func:`creditguard.credit.service.run_checks`: on PostgreSQL three round trips for them
-   all, BEGIN with the lock, the facts with the exposures, the rows with the COMMIT; four with
-   keyed checks, their responses stored after the rows, with the COMMIT); what that leaves
+   (:func:`creditguard.credit.service.run_checks`: on PostgreSQL two round trips for them
+   all, BEGIN with the locks, the facts and the exposures, then the rows with the COMMIT;
+   three with keyed checks, their responses stored after the rows, with the COMMIT); what that
+   leaves
    (another transaction holds the customer, a second check of one group, a repeated order, an
    error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
@@ -104,7 +105,7 @@ class CreditCheckPath(ThreadedPath):
 
     Checks are gathered: a request puts its check in a queue, and up to ``threads`` drains
     (on the executor) each take what waits, up to ``batch`` checks, and decide them in one
-    unit of work (:func:`creditguard.credit.service.run_checks`): three round trips and one
+    unit of work (:func:`creditguard.credit.service.run_checks`): two round trips and one
     COMMIT for them all. Alone, a check is a unit of work of one; under load, the round trips
     and commits a check costs are shared by those waiting with it.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -216,6 +216,38 @@ def _lock_free_roots(*, arrays: bool) -> Select[int]:
     )
 
 
+def _of_codes(column: Any) -> ColumnElement[bool]:
+    """``column = ANY (ids)``, the ids of the company's customers of the ``codes`` parameter
+    (PostgreSQL): one look-up, then an index scan, as for a list of ids."""
+    listed: ColumnElement[bool] = column == any_(_named(Customer.__table__.c.id))
+    return listed
+
+
+def _named(column: Any) -> Any:
+    """``column``'s values (an array) for the company's customers of the ``codes`` given:
+    ``ARRAY(SELECT ...)``, an array, where ``ANY (SELECT ...)`` would compare with each row."""
+    named = Customer.__table__.alias("named")
+    found = select(named.c[column.key]).where(
+        named.c.company_id == bindparam("company_id"),
+        named.c.code == any_(bindparam("codes", type_=ARRAY(String))),
+    )
+    return func.array(found.scalar_subquery(), type_=ARRAY(column.type))
+
+
+@cache
+def _lock_free_roots_of_codes() -> Select[int]:
+    """:func:`_lock_free_roots` of the parents of the customers of the ``codes`` given."""
+    return (
+        select(Customer.id)
+        .where(
+            Customer.company_id == bindparam("company_id"),
+            Customer.id == any_(_named(Customer.__table__.c.parent_id)),
+        )
+        .order_by(Customer.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LimitFacts:
     """What a check needs of a limit: its amount and when it expires."""
@@ -260,72 +292,108 @@ def facts(
     return _facts_of(row)
 
 
-def facts_many(
-    session: Session,
-    company_id: int,
-    asked: Sequence[tuple[int, int, str]],
-    as_of: date,
-) -> list[Facts]:
-    """:func:`facts` of each (customer, group root, order reference). PostgreSQL: in one
-    statement, whatever their number; SQLite: one statement each."""
-    if not _on_postgresql(session):
-        return [
-            facts(session, company_id, customer_id, root_id, order_ref, as_of)
-            for customer_id, root_id, order_ref in asked
-        ]
-    params = _facts_many_params(company_id, asked, as_of)
-    return [_facts_of(row) for row in direct.rows(session, _facts_many(), params)]
+@dataclass(frozen=True, slots=True)
+class UnitRead:
+    """What a unit of checks reads once its customers are locked, on one business day."""
 
-
-def _facts_many_params(
-    company_id: int, asked: Sequence[tuple[int, int, str]], as_of: date
-) -> dict[str, Any]:
-    return {
-        "company_id": company_id,
-        "customer_ids": [customer_id for customer_id, _, _ in asked],
-        "root_ids": [root_id for _, root_id, _ in asked],
-        "order_refs": [order_ref for _, _, order_ref in asked],
-        "as_of": as_of,
-    }
+    as_of: date
+    facts: list[Facts | None]  # of each (code, order reference) asked, in order (see lock_unit)
+    sums: Sums  # the exposure sums of the customers asked (PostgreSQL: of every code asked)
 
 
 @dataclass(frozen=True, slots=True)
-class UnitFacts:
-    """What a unit of checks reads once its customers are locked."""
+class Unit:
+    """A unit of checks' customers locked, by code, and its group roots locked (their ids);
+    what it read with them when a business day was given (:func:`lock_unit`)."""
 
-    roots: set[int]  # the group roots locked (of those asked)
-    facts: list[Facts]  # of each check asked, in order
-    sums: Sums  # the exposure sums of the customers asked
+    locked: dict[str, Locked]
+    roots: set[int]
+    read: UnitRead | None
 
 
-def unit_facts(
+def lock_unit(
+    session: Session, company_id: int, asked: Sequence[tuple[str, str]], as_of: date | None
+) -> Unit:
+    """Lock the customers of ``asked`` (code, order reference) that nobody else holds, as
+    :func:`lock_free_customers`, and the group roots of the customers asked, as
+    :func:`lock_free_roots`; with ``as_of``, also :func:`read_unit` of ``asked``.
+
+    PostgreSQL: one round trip (with the transaction's BEGIN), each statement keyed by the
+    customers' codes, so none waits for another's rows: each runs after the one before it, so
+    the facts and sums are read with the customers and roots locked. Every code's facts and
+    sums are read, those skipped (locked elsewhere) or unknown too; the caller takes those it
+    locked. The business day is the caller's to guess (its company's time zone is known only
+    once the row is read): a wrong guess costs a :func:`read_unit` more, never a wrong read.
+    SQLite: one statement after another, the group roots of the customers locked."""
+    codes = [code for code, _ in asked]
+    if not _on_postgresql(session):
+        locked = lock_free_customers(session, company_id, codes)
+        parents = [c.parent_id for c in locked.values() if c.parent_id is not None]
+        roots = lock_free_roots(session, company_id, parents)
+        read = None if as_of is None else read_unit(session, company_id, asked, locked, as_of)
+        return Unit(locked, roots, read)
+    params = {"company_id": company_id, "codes": codes}
+    steps: list[direct.Step] = [
+        (_lock_free_customers(arrays=True), params),
+        (_lock_free_roots_of_codes(), params),
+    ]
+    if as_of is not None:
+        steps += _read_steps(company_id, asked, as_of)
+    found = direct.rows_together(session, steps, generic=True)  # see rows_together
+    locked = {row[0]: Locked(*row[1:]) for row in found[0]}
+    roots = {int(row[0]) for row in found[1]}
+    read = None if as_of is None else _unit_read(as_of, found[2], found[3])
+    return Unit(locked, roots, read)
+
+
+def read_unit(
     session: Session,
     company_id: int,
-    roots: Sequence[int],
-    asked: Sequence[tuple[int, int, str]],
-    customer_ids: Sequence[int],
+    asked: Sequence[tuple[str, str]],
+    locked: Mapping[str, Locked],
     as_of: date,
-) -> UnitFacts:
-    """:func:`lock_free_roots` of ``roots``, :func:`facts_many` of ``asked`` and
-    :func:`exposure_sums` of ``customer_ids``: on PostgreSQL in one round trip (each statement
-    runs after the one before it, so the facts and sums are read once the roots are locked);
-    on SQLite one after another."""
-    if not _on_postgresql(session):
-        return UnitFacts(
-            lock_free_roots(session, company_id, roots),
-            facts_many(session, company_id, asked, as_of),
-            exposure_sums(session, company_id, customer_ids, as_of) if customer_ids else {},
+) -> UnitRead:
+    """:func:`facts` of each (code, order reference) asked and the exposure sums of their
+    customers on ``as_of``, once ``locked``. PostgreSQL: in one round trip, by code; SQLite:
+    one statement after another, of the customers ``locked`` (a fact None for any other)."""
+    if _on_postgresql(session):
+        steps = _read_steps(company_id, asked, as_of)
+        found = direct.rows_together(session, steps, generic=True)
+        return _unit_read(as_of, found[0], found[1])
+    known: list[Facts | None] = []
+    for code, order_ref in asked:
+        customer = locked.get(code)
+        known.append(
+            None
+            if customer is None
+            else facts(session, company_id, customer.id, customer.root_id, order_ref, as_of)
         )
-    steps: list[direct.Step] = []
-    if roots:
-        steps.append((_lock_free_roots(arrays=True), _roots_params(company_id, roots)))
-    steps.append((_facts_many(), _facts_many_params(company_id, asked, as_of)))
-    if customer_ids:
-        steps.append(_exposure_step(session, company_id, customer_ids, as_of))
-    found = direct.rows_together(session, steps, generic=True)  # see rows_together
-    held = {int(row[0]) for row in found.pop(0)} if roots else set()
-    known = [_facts_of(row) for row in found.pop(0)]
-    return UnitFacts(held, known, _sums(found.pop(0)) if customer_ids else {})
+    ids = sorted({customer.id for customer in locked.values()})
+    return UnitRead(as_of, known, exposure_sums(session, company_id, ids, as_of) if ids else {})
+
+
+def _read_steps(
+    company_id: int, asked: Sequence[tuple[str, str]], as_of: date
+) -> list[direct.Step]:
+    codes = [code for code, _ in asked]
+    return [
+        (
+            _facts_of_codes(),
+            {
+                "company_id": company_id,
+                "codes": codes,
+                "order_refs": [order_ref for _, order_ref in asked],
+                "as_of": as_of,
+            },
+        ),
+        (_exposure_of_codes(), {"company_id": company_id, "codes": codes, "as_of": as_of}),
+    ]
+
+
+def _unit_read(
+    as_of: date, facts_rows: Sequence[Sequence[Any]], sums_rows: Sequence[Sequence[Any]]
+) -> UnitRead:
+    return UnitRead(as_of, [_facts_of(row) for row in facts_rows], _sums(sums_rows))
 
 
 def _facts_of(row: Sequence[Any]) -> Facts:
@@ -344,7 +412,7 @@ def _limit_columns(company_id: Param, customer_id: Param, scope: str) -> list[An
             CreditLimit.scope == scope,
         )
         .limit(1)
-        .correlate_except(CreditLimit)  # two levels down: to the checks asked (_facts_many)
+        .correlate_except(CreditLimit)  # two levels down: to the checks asked (_facts_of_codes)
         .scalar_subquery()
     )
     return [
@@ -367,26 +435,28 @@ def _facts() -> Select[Any]:
 
 
 @cache
-def _facts_many() -> Select[Any]:
-    """:func:`_facts` of each (customer, group root, order reference) of three arrays, in
-    their order (PostgreSQL)."""
+def _facts_of_codes() -> Select[Any]:
+    """:func:`_facts` of each (customer code, order reference) of two arrays, in their order
+    (PostgreSQL); a code of no customer of the company has the facts of nobody."""
+    customers = Customer.__table__
     asked = (
         func.unnest(
-            bindparam("customer_ids", type_=ARRAY(BigInteger)),
-            bindparam("root_ids", type_=ARRAY(BigInteger)),
+            bindparam("codes", type_=ARRAY(String)),
             bindparam("order_refs", type_=ARRAY(String)),
         )
-        .table_valued("customer_id", "root_id", "order_ref", with_ordinality="n")
+        .table_valued("code", "order_ref", with_ordinality="n")
         .render_derived("asked")
     )
+    company_id: Param = bindparam("company_id")
+    named = and_(customers.c.company_id == company_id, customers.c.code == asked.c.code)
     columns = _fact_columns(
-        bindparam("company_id"),
-        asked.c.customer_id,
-        asked.c.root_id,
+        company_id,
+        customers.c.id,
+        func.coalesce(customers.c.parent_id, customers.c.id),
         asked.c.order_ref,
         bindparam("as_of"),
     )
-    return select(*columns).select_from(asked).order_by(asked.c.n)
+    return select(*columns).select_from(asked.outerjoin(customers, named)).order_by(asked.c.n)
 
 
 def _fact_columns(
@@ -622,6 +692,12 @@ def _exposure(*, arrays: bool) -> CompoundSelect[Any, Any, Any, Any]:
 def _exposure_of_one() -> CompoundSelect[Any, Any, Any, Any]:
     customer_id: Param = bindparam("customer_id")
     return _exposure_of(bindparam("company_id"), lambda column: column == customer_id)
+
+
+@cache
+def _exposure_of_codes() -> CompoundSelect[Any, Any, Any, Any]:
+    """:func:`_exposure` of the company's customers of the ``codes`` given (PostgreSQL)."""
+    return _exposure_of(bindparam("company_id"), _of_codes)
 
 
 def _exposure_of(company_id: Param, of: Of) -> CompoundSelect[Any, Any, Any, Any]:

@@ -207,9 +207,10 @@ def run_checks(
     session: Session, asked: Sequence[Asked], clock: Clock, *, commit: bool = False
 ) -> list[CheckOut | None]:
     """Several order credit checks in one unit of work, each decided as :func:`run_check`
-    decides it alone, in a few round trips for them all. On PostgreSQL: BEGIN with the lock;
-    the group roots' lock, the facts and the exposures; the rows (with ``commit=True`` and
-    the unit's COMMIT: the session must then run nothing more, as its commit is sent).
+    decides it alone, in a few round trips for them all. On PostgreSQL: BEGIN with the locks
+    of the customers and their group roots, the facts and the exposures (once the company's
+    time zone is known: see :data:`_zones`); the rows (with ``commit=True`` and the unit's
+    COMMIT: the session must then run nothing more, as its commit is sent).
 
     An answer is None where the check is not decided here and nothing was written for it: the
     caller checks it alone, with :func:`run_check`, once this unit of work has committed. So
@@ -237,8 +238,10 @@ def run_checks(
     lock_first(session)
     last = len(chosen) - 1
     for n, (company_id, wanted) in enumerate(chosen.items()):
-        ready = _lock_unit(session, company_id, [(i, asked[i], amount) for i, amount in wanted])
-        done = _decide_unit(session, company_id, ready, clock, commit=commit and n == last)
+        unit = _lock_unit(
+            session, company_id, [(i, asked[i], amount) for i, amount in wanted], clock
+        )
+        done = _decide_unit(session, company_id, unit, clock, commit=commit and n == last)
         for index, out in done:
             answers[index] = out
     return answers
@@ -246,21 +249,38 @@ def run_checks(
 
 Ready = tuple[int, Asked, Money, repo.Locked]  # index in the unit, the check, amount, customer
 
+# The time zone of each company, as its last unit of checks found it: the guess of the next
+# unit's business day, whose facts are then read with its locks (repo.lock_unit). The locked
+# rows tell the zone; a guess they refute costs a round trip more, never a wrong decision.
+_zones: dict[int, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """The checks of a unit of work that may be decided in it, and what the lock read."""
+
+    asked: list[tuple[str, str]]  # (customer code, order reference) of every check wanted
+    ready: list[tuple[int, Ready]]  # those to decide: the position in ``asked``, the check
+    locked: repo.Unit
+
 
 def _lock_unit(
-    session: Session, company_id: int, wanted: Sequence[tuple[int, Asked, Money]]
-) -> list[Ready]:
-    """Lock what nobody else holds of the customers: the checks that may be decided in this
-    unit, one per group (their group roots are locked with their facts, in _decide_unit)."""
-    codes = [one.data.customer_ref for _, one, _ in wanted]
-    locked = repo.lock_free_customers(session, company_id, codes)
+    session: Session, company_id: int, wanted: Sequence[tuple[int, Asked, Money]], clock: Clock
+) -> _Unit:
+    """Lock what nobody else holds of the customers, and their group roots: the checks that
+    may be decided in this unit, one per group. Their facts are read with the locks when the
+    company's time zone is known (see :data:`_zones`)."""
+    asked = [(one.data.customer_ref, one.data.order_ref) for _, one, _ in wanted]
+    zone = _zones.get(company_id)
+    guess = None if zone is None else business_today(clock, zone)
+    locked = repo.lock_unit(session, company_id, asked, guess)
     groups: set[int] = set()
-    ready: list[Ready] = []
-    for index, one, amount in wanted:
-        customer = locked.get(one.data.customer_ref)
+    ready: list[tuple[int, Ready]] = []
+    for position, (index, one, amount) in enumerate(wanted):
+        customer = locked.locked.get(one.data.customer_ref)
         if customer is not None and not _group_taken(groups, customer.root_id):
-            ready.append((index, one, amount, customer))
-    return ready
+            ready.append((position, (index, one, amount, customer)))
+    return _Unit(asked, ready, locked)
 
 
 def _group_taken(groups: set[int], root_id: int) -> bool:
@@ -273,25 +293,31 @@ def _group_taken(groups: set[int], root_id: int) -> bool:
 
 
 def _decide_unit(
-    session: Session, company_id: int, ready: Sequence[Ready], clock: Clock, *, commit: bool
+    session: Session, company_id: int, unit: _Unit, clock: Clock, *, commit: bool
 ) -> list[tuple[int, CheckOut]]:
-    """The group roots' lock, the facts and the exposures (one round trip; a member whose
-    root another transaction holds is left to be checked alone), the decisions, and the rows
-    (one round trip, with the COMMIT when ``commit``) of the unit's ready checks."""
-    if not ready:
+    """The decisions of the unit's ready checks (a member whose group root another
+    transaction holds is left to be checked alone), and their rows (one round trip, with the
+    COMMIT when ``commit``). The facts and exposures are those read with the lock, or, read
+    for another day (the company's time zone not known, or changed), read again now."""
+    if not unit.ready:
         return []
-    first = ready[0][3]  # one company: one base currency and one business day
+    first = unit.ready[0][1][3]  # one company: one base currency and one business day
     base, as_of = first.base_currency, business_today(clock, first.timezone)
-    parents = [c.parent_id for _, _, _, c in ready if c.parent_id is not None]
-    asks = [(c.id, c.root_id, one.data.order_ref) for _, one, _, c in ready]
-    customer_ids = sorted({c.id for _, _, _, c in ready})
-    unit = repo.unit_facts(session, company_id, parents, asks, customer_ids, as_of)
+    _zones[company_id] = first.timezone
+    read = unit.locked.read
+    if read is None or read.as_of != as_of:
+        read = repo.read_unit(session, company_id, unit.asked, unit.locked.locked, as_of)
+    roots = unit.locked.roots
     todo = [
         (r, k)
-        for r, k in zip(ready, unit.facts, strict=True)
-        if not k.checked_before and (r[3].parent_id is None or r[3].parent_id in unit.roots)
+        for r, k in ((r, read.facts[position]) for position, r in unit.ready)
+        if k is not None
+        and not k.checked_before
+        and (r[3].parent_id is None or r[3].parent_id in roots)
     ]
-    own = exposures_of(session, unit.sums, customer_ids, base, as_of)
+    customer_ids = {c.id for _, (_, _, _, c) in unit.ready}
+    sums = {key: minor for key, minor in read.sums.items() if key[0] in customer_ids}
+    own = exposures_of(session, sums, sorted(customer_ids), base, as_of)
     decided: list[tuple[int, Asked, Money, Money, Decision, repo.Locked]] = []
     for (index, one, amount, customer), k in todo:
         try:
