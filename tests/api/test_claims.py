@@ -126,7 +126,7 @@ def test_new_keys_are_claimed_in_one_round_trip_on_postgresql(db: Database) -> N
         claims = identity.claim_many(
             db.engine, [asked(actor, f"k-{n}") for n in range(3)], b.clock(), STALE
         )
-    assert trips == [["begin", "take id", "insert", "commit"]]
+    assert trips == [["begin", "take id", "claim", "commit"]]
     assert all(isinstance(claim, Claim) for claim in claims)
     with db.read() as session:
         made = session.execute(
@@ -201,3 +201,62 @@ def test_a_lease_lost_commits_nothing_of_the_unit(db: Database) -> None:
             session, [(first, "{}"), (second, "{}")], status_code=200, clock=b.clock(), commit=True
         )
     assert _states(db) == ["done", "done"]
+
+
+def test_keys_claimed_in_a_unit_of_work_are_its_own_and_commit_with_it(db: Database) -> None:
+    """identity.claim_in: new keys claimed in the unit's transaction (sent with its first
+    round trip on PostgreSQL), in key order whatever the order asked (two units claiming the
+    same keys wait for each other in one order); a key there already, or twice, is not; a
+    request without a key has no claim. Rolled back, nothing is claimed."""
+    actor = b.company(db)
+    there = identity.claim(db.engine, asked(actor, "k-there"), b.clock(), STALE)
+    assert isinstance(there, Claim)
+    requests = [
+        asked(actor, "k-c"),
+        None,
+        asked(actor, "k-a"),
+        asked(actor, "k-there"),
+        asked(actor, "k-b"),
+        asked(actor, "k-a"),
+    ]
+    with db.write() as session:
+        unit = identity.claim_in(session, requests, b.clock())
+        session.execute(select(1))  # the unit's first round trip
+        claims = unit.claims()
+    assert claims is not None
+    assert [claim is not None for claim in claims] == [True, False, True, False, True, False]
+    with db.read() as session:
+        made = session.execute(
+            select(IdempotencyRecord.key, IdempotencyRecord.id, IdempotencyRecord.lease)
+            .where(IdempotencyRecord.key != "k-there")
+            .order_by(IdempotencyRecord.id)
+        ).all()
+    assert [key for key, _, _ in made] == ["k-a", "k-b", "k-c"]  # inserted in key order
+    ids = {key: Claim(record_id, lease) for key, record_id, lease in made}
+    assert claims == [ids["k-c"], None, ids["k-a"], None, ids["k-b"], None]
+    sent: list[bool] = []
+
+    def failing() -> None:
+        with db.write() as session:
+            unit = identity.claim_in(session, [asked(actor, "k-gone")], b.clock())
+            session.execute(select(1))
+            sent.append(unit.claims() is not None)
+            raise RuntimeError("the unit fails")
+
+    with pytest.raises(RuntimeError):
+        failing()
+    assert (sent, records(db)) == ([True], 4)  # k-gone's claim rolled back with its unit
+
+
+def test_keys_claimed_in_a_unit_that_sends_nothing_are_not_claimed(db: Database) -> None:
+    """PostgreSQL: the claims wait for the unit's first round trip; a unit that ends before
+    sending any leaves them unsent (claims() is None) and claims nothing."""
+    actor = b.company(db)
+    with db.write() as session:
+        unit = identity.claim_in(session, [asked(actor, "k-1")], b.clock())
+    if db.dialect == "postgresql":
+        assert unit.claims() is None
+        assert records(db) == 0
+    else:  # SQLite claims at once
+        assert unit.claims() is not None
+        assert records(db) == 1

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 import pytest
@@ -32,7 +32,6 @@ from creditguard.credit.schemas import CheckIn, CheckOut
 from creditguard.credit.service import checks as check_service
 from creditguard.db import Database, direct
 from creditguard.db.engine import lock_first
-from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest
 from creditguard.models import IdempotencyRecord
 from tests import builders as b
@@ -409,6 +408,8 @@ def _kind(statement: str) -> str:
         return statement.lower()
     if "pg_current_xact_id" in statement:
         return "take id"
+    if statement.lstrip().startswith("INSERT INTO idempotency_keys"):
+        return "claim"
     if statement.startswith("SET LOCAL plan_cache_mode"):
         return "usual" if statement.endswith("DEFAULT") else "generic"
     if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):
@@ -420,9 +421,12 @@ def _kind(statement: str) -> str:
     return "facts" if "limit_policies" in statement else "exposure"
 
 
-def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Database) -> None:
-    """The fast path's unit of checks sent with Idempotency-Keys: the two round trips of a
-    unit, its rows' without the COMMIT, then the responses with it: three."""
+def test_a_unit_of_keyed_checks_claims_its_keys_and_stores_its_responses_with_its_commit(
+    db: Database,
+) -> None:
+    """The fast path's unit of checks sent with Idempotency-Keys: the keys claimed in the
+    unit's first round trip (its transaction's id taken first), the rows without the COMMIT,
+    then the responses with it: three round trips, one transaction."""
     if db.dialect != "postgresql":
         pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
     actor = b.company(db)
@@ -432,7 +436,7 @@ def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Databas
         h.set_limit(db, actor, code=f"C{n}", amount="5000.00")
     state = SimpleNamespace(db=db, clock=b.clock())
 
-    def unit(tag: str) -> list[list[str]]:
+    def unit(tag: str) -> tuple[list[list[str]], list[CheckOut | None]]:
         asked = [
             service.Asked(
                 actor,
@@ -442,26 +446,31 @@ def test_a_unit_of_keyed_checks_stores_its_responses_with_its_commit(db: Databas
             )
             for n in range(3)
         ]
-        requests = [
+        requests: list[IdempotentRequest | None] = [
             IdempotentRequest(actor, f"{tag}-key-{n}", "POST", "/credit-checks", b"x" * 32)
             for n in range(3)
         ]
-        claims = identity.claim_many(db.engine, requests, b.clock(), timedelta(minutes=5))
-        keyed = [(one, claim) for one, claim in zip(asked, claims, strict=True)]
-        assert all(isinstance(claim, Claim) for _, claim in keyed)
         with _round_trips() as trips:
-            outs = fastpath._together(state, [(one, cast(Claim, claim)) for one, claim in keyed])
+            outs, claims = fastpath._together(state, list(zip(asked, requests, strict=True)))
         assert [out is not None and out.decision for out in outs] == ["approved"] * 3
-        return trips
+        assert all(isinstance(claim, Claim) for claim in claims)
+        return trips, outs
 
     unit("WARM")  # compiled and prepared on first use
-    assert unit("SO") == [
-        ["begin", "generic", "lock", "lock", "facts", "exposure", "usual"],
+    trips, outs = unit("SO")
+    assert trips == [
+        ["begin", "take id", "claim", "generic", "lock", "lock", "facts", "exposure", "usual"],
         ["insert"],
         ["finish", "commit"],
     ]
     with db.read() as session:
-        stored = session.scalars(
-            select(IdempotencyRecord.response_body).where(IdempotencyRecord.key.like("SO-%"))
-        )
-        assert all(body is not None and '"decision":"approved"' in body for body in stored)
+        stored = session.execute(
+            select(IdempotencyRecord.key, IdempotencyRecord.state, IdempotencyRecord.response_body)
+            .where(IdempotencyRecord.key.like("SO-%"))
+            .order_by(IdempotencyRecord.key)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (f"SO-key-{n}", "done", out.model_dump_json())
+        for n, out in enumerate(outs)
+        if out is not None
+    ]

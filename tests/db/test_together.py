@@ -327,3 +327,50 @@ def test_a_refused_sync_is_an_error_naming_why(single: Database, through: str, w
         ):
             direct._sync(connection.pgconn)
     assert str(raised.value) == why
+
+
+def _begun(trips: list[list[bytes]]) -> list[list[bytes]]:
+    """``trips`` with each BEGIN as plain BEGIN (a pooled connection may name its level)."""
+    return [[b"BEGIN" if c.startswith(b"BEGIN") else c for c in trip] for trip in trips]
+
+
+def _compiled_name(statement: Any, db: Database) -> bytes:
+    with db.read() as session:
+        plain = direct.compiled(statement, session.connection().dialect)
+    assert plain is not None
+    return plain.name
+
+
+def test_statements_queued_ahead_run_first_in_the_next_round_trip(db: Database) -> None:
+    """db.direct.ahead: sent with the next round trip, after its BEGIN and before its own
+    statements (the second sees the row the queued one wrote), their rows apart."""
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are PostgreSQL's")
+    with _trips() as trips, db.write() as session:
+        lock_first(session)
+        pending = direct.ahead(session, [_insert("A-1")])
+        sent = [pending.rows is not None]
+        (counted,) = direct.rows_together(session, [(COUNT, {"tag": "n"})])
+    assert [*sent, pending.rows is not None] == [False, True]
+    assert [[code for _, code in rows] for rows in pending.rows or []] == [["A-1"]]
+    assert [tuple(row) for row in counted] == [(1, "n")]
+    names = [_compiled_name(INSERT_RETURNING, db), _compiled_name(COUNT, db)]
+    assert _begun(trips) == [[b"BEGIN", *names]]
+    assert _codes(db) == ["A-1"]
+
+
+def test_statements_queued_ahead_run_before_a_statement_sqlalchemy_sends(db: Database) -> None:
+    """A statement through SQLAlchemy first: the queued ones are sent before it, in a round
+    trip of their own; a unit that sends nothing drops them (rows None, nothing written)."""
+    if db.dialect != "postgresql":
+        pytest.skip("round trips are PostgreSQL's")
+    with _trips() as trips, db.write() as session:
+        lock_first(session)
+        pending = direct.ahead(session, [_insert("A-2")])
+        seen = session.scalar(select(func.count(Company.id)).where(Company.code == "A-2"))
+    assert (seen, pending.rows is not None) == (1, True)
+    assert _begun(trips) == [[b"BEGIN", _compiled_name(INSERT_RETURNING, db)]]
+    with db.write() as session:
+        dropped = direct.ahead(session, [_insert("A-3")])
+    assert dropped.rows is None
+    assert _codes(db) == ["A-2"]

@@ -20,11 +20,13 @@ answers such a request itself:
    error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
    arrives alone is a unit of work of one;
-4. a check sent with an ``Idempotency-Key`` claims its key first, as the route's
-   :func:`creditguard.api.idempotency.run_post` does (a transaction of its own): a key already
-   done is answered with its stored response (``Idempotent-Replayed: true``); otherwise the
-   check joins a unit of work like any other, and its response is stored under the key in that
-   same unit of work. A check not written releases its claim before the route's try;
+4. a check sent with an ``Idempotency-Key`` joins a unit of work like any other, which claims
+   its key with its first round trip (:func:`creditguard.identity.service.claim_in`) and
+   stores its response under the key with its COMMIT. A key the unit does not claim (there
+   already) is claimed afterwards as the route's :func:`creditguard.api.idempotency.run_post`
+   claims it (a transaction of its own): a key already done is answered with its stored
+   response (``Idempotent-Replayed: true``); otherwise the check is decided alone. A check
+   not written releases its claim before the route's try;
 5. the answer is rendered as the route renders it (``JSONResponse`` of the model's JSON dump).
 
 Whatever is not that plain case goes to FastAPI untouched, with the body replayed: another
@@ -63,7 +65,7 @@ from creditguard.credit.schemas import CheckIn, CheckOut
 from creditguard.credit.service import Asked
 from creditguard.db import Database
 from creditguard.identity import service as identity
-from creditguard.identity.service import Claim, Replay
+from creditguard.identity.service import Claim, IdempotentRequest, Replay
 
 PATH = "/api/v1/credit-checks"
 ROUTE_PATH = "/credit-checks"  # as the route names itself to run_post (the key's fingerprint)
@@ -208,31 +210,43 @@ def _checks(taken: Sequence[Waiting]) -> list[Answer]:
     """Answers for ``taken``: together in one unit of work per app (``run_checks``), then
     alone (``run_check``) each that it left, after it committed. None: the route answers.
 
-    A check with an Idempotency-Key claims its key first (a transaction of its own, as the
-    route's): a key already done answers its stored response; a key refused (another body,
-    still running) or a claim that fails goes to the route, which answers the same. The
-    response is stored in the unit of work that writes the check."""
+    A check with an Idempotency-Key claims its key in the unit of work, with its first round
+    trip (``identity.claim_in``), and is decided there only if it did; its response is stored
+    with the unit's COMMIT. A key the unit did not claim (there already, or twice among these)
+    is claimed afterwards as the route claims it (a transaction of its own): a key already
+    done answers its stored response; a key refused (another body, still running) or a claim
+    that fails goes to the route, which answers the same."""
     answers: list[Answer] = [None] * len(taken)
     apps: dict[int, list[int]] = {}
     for index, one in enumerate(taken):
         apps.setdefault(id(one.state), []).append(index)
     for indices in apps.values():
-        keyed = [i for i in indices if taken[i].key is not None]
-        claims: dict[int, Claim] = {}
-        for index, outcome in zip(keyed, _claims([taken[i] for i in keyed]), strict=True):
+        state = taken[indices[0]].state
+        asked = [(taken[i].asked, _request(taken[i])) for i in indices]
+        outs, claims = _together(state, asked)
+        unclaimed: list[int] = []
+        for index, (check, request), out, claim in zip(indices, asked, outs, claims, strict=True):
+            if out is not None:
+                answers[index] = out
+            elif request is None or claim is not None:
+                answers[index] = _check(state, check, claim)
+            else:
+                unclaimed.append(index)
+        for index, outcome in zip(unclaimed, _claims([taken[i] for i in unclaimed]), strict=True):
             if isinstance(outcome, Claim):
-                claims[index] = outcome
+                answers[index] = _check(state, taken[index].asked, outcome)
             else:  # a replay, or None: the route answers
                 answers[index] = outcome
-        ready = [i for i in indices if taken[i].key is None or i in claims]
-        if not ready:
-            continue
-        state = taken[ready[0]].state
-        asked = [(taken[i].asked, claims.get(i)) for i in ready]
-        together = _together(state, asked)
-        for index, (check, claim), out in zip(ready, asked, together, strict=True):
-            answers[index] = out if out is not None else _check(state, check, claim)
     return answers
+
+
+def _request(one: Waiting) -> IdempotentRequest | None:
+    """The check's request under its Idempotency-Key, as the route claims it (None: no key)."""
+    if one.key is None:
+        return None
+    return idempotency.request_of(
+        idempotency.Keyed(one.asked.actor, one.key, ROUTE_PATH, one.asked.data)
+    )
 
 
 def _claims(keyed: Sequence[Waiting]) -> list[Claim | Replay | None]:
@@ -254,27 +268,45 @@ def _claims(keyed: Sequence[Waiting]) -> list[Claim | Replay | None]:
     return [None if isinstance(outcome, DomainError) else outcome for outcome in outcomes]
 
 
-def _together(state: Any, asked: list[tuple[Asked, Claim | None]]) -> list[CheckOut | None]:
-    """One unit of work for these checks, with the stored responses of those with a key;
-    all None (nothing written) when it failed. Its last statement commits it: the rows', or
+def _together(
+    state: Any, asked: list[tuple[Asked, IdempotentRequest | None]]
+) -> tuple[list[CheckOut | None], list[Claim | None]]:
+    """One unit of work for these checks, the keys of those with one claimed in it first; the
+    answers (None: left), and the claims the unit committed (of keyed checks decided, their
+    responses stored with them, and of those it left, still to run). All None (nothing
+    written, nothing claimed) when it failed. Its last statement commits it: the rows', or
     with keys the responses' (committed only if every key's lease still holds)."""
     db: Database = state.db
-    keyed = any(claim is not None for _, claim in asked)
+    nothing: list[Any] = [None] * len(asked)
+    requests = [request for _, request in asked]
     try:
         with db.write() as session:
+            unit = identity.claim_in(session, requests, state.clock) if any(requests) else None
+            claimed: list[list[Claim | None]] = []
+
+            def admit(index: int) -> bool:  # a keyed check only under a key claimed here
+                if unit is None or requests[index] is None:
+                    return True
+                if not claimed:  # the claims were sent with the unit's first round trip
+                    claimed.append(unit.claims() or nothing)
+                return claimed[0][index] is not None
+
             checks = [one for one, _ in asked]
-            outs = service.run_checks(session, checks, state.clock, commit=not keyed)
+            outs = service.run_checks(
+                session, checks, state.clock, commit=unit is None, admit=admit
+            )
+            claims = (unit.claims() if unit is not None else None) or nothing
             done = [
                 (claim, out.model_dump_json())
-                for out, (_, claim) in zip(outs, asked, strict=True)
+                for out, claim in zip(outs, claims, strict=True)
                 if out is not None and claim is not None
             ]
             if done:  # the responses under their keys, in one statement, with the COMMIT
                 identity.finish_many(session, done, status_code=200, clock=state.clock, commit=True)
-            return outs
+            return outs, claims
     except Exception:  # a database error: rolled back; each is checked alone
         log.warning("credit checks together failed; each is checked alone", exc_info=True)
-        return [None] * len(asked)
+        return nothing, nothing
 
 
 def _check(state: Any, asked: Asked, claim: Claim | None) -> CheckOut | None:

@@ -80,7 +80,7 @@ def claim(db: Database, clock: Clock, settings: Settings, keyed: Keyed) -> Claim
     """Claim the key for this request (a transaction of its own): run it, or replay the first
     response; the same key with another body, or still running, raises (422, 409)."""
     stale = timedelta(seconds=settings.idempotency_stale_seconds)
-    return identity.claim(db.engine, _request(keyed), clock, stale)
+    return identity.claim(db.engine, request_of(keyed), clock, stale)
 
 
 def claim_many(
@@ -89,10 +89,11 @@ def claim_many(
     """:func:`claim` of each request, the new keys in one transaction; where :func:`claim`
     would raise, the error."""
     stale = timedelta(seconds=settings.idempotency_stale_seconds)
-    return identity.claim_many(db.engine, [_request(one) for one in keyed], clock, stale)
+    return identity.claim_many(db.engine, [request_of(one) for one in keyed], clock, stale)
 
 
-def _request(keyed: Keyed) -> IdempotentRequest:
+def request_of(keyed: Keyed) -> IdempotentRequest:
+    """The request under its key, as it is claimed: by whom, the key, its fingerprint."""
     body = keyed.body.model_dump_json().encode()
     return IdempotentRequest(
         actor=keyed.actor,

@@ -176,6 +176,49 @@ def rows_together(
     return found
 
 
+# Statements queued on a connection (in its info) for its next round trip (:func:`ahead`).
+AHEAD = "creditguard_ahead"
+
+
+@dataclass(slots=True)
+class Ahead:
+    """Statements sent with a session's next round trip, first after its BEGIN; their rows
+    once that round trip has run (None before, and when it failed)."""
+
+    planned: list[tuple[Compiled, Mapping[str, Any]]]
+    rows: list[Sequence[Sequence[Any]]] | None = None
+
+
+def ahead(session: Session, steps: Sequence[Step]) -> Ahead:
+    """Queue ``steps`` to be sent with the next round trip of the session's transaction
+    (PostgreSQL), first after its BEGIN: a statement whose rows are wanted only after that
+    round trip costs none of its own. That is the next :func:`rows` or :func:`rows_together`;
+    a statement SQLAlchemy sends first sends them before it, in a round trip of their own
+    (:func:`send_ahead`, from the engine's ``before_cursor_execute``), so they always run
+    first. Nothing is sent when the transaction ends first (the rows stay None): the caller
+    must read them before relying on what the statements did."""
+    connection = session.connection()
+    check_open(connection)
+    planned: list[tuple[Compiled, Mapping[str, Any]]] = []
+    for statement, params in steps:
+        plain = compiled(statement, connection.dialect)
+        if plain is None:
+            raise ValueError(f"the driver cannot run this statement alone: {statement}")
+        planned.append((plain, params))
+    pending = Ahead(planned)
+    connection.info.setdefault(AHEAD, []).append(pending)
+    return pending
+
+
+def send_ahead(connection: Connection) -> None:
+    """Send what :func:`ahead` queued on this connection, if anything, in a round trip of its
+    own (with the transaction's BEGIN when it has not begun)."""
+    if not connection.info.get(AHEAD):
+        return
+    driver: Any = connection.connection.driver_connection
+    _together(connection, driver, [], begin=_begins(driver), commit=False)
+
+
 def check_open(connection: Connection) -> None:
     """Refuse a statement in a unit of work already committed with its last statement."""
     if connection.info.get(COMMITTED, False):
@@ -229,27 +272,33 @@ def _together(
     not see) fails its round trip; when that round trip began the transaction, nothing else
     ran in it: it is rolled back and sent once more, every statement prepared again."""
     transformer = Transformer(driver)
+    waiting: list[Ahead] = connection.info.pop(AHEAD, [])
+    first = [step for pending in waiting for step in pending.planned]
     arguments = []
-    for plain, params in planned:
+    for plain, params in [*first, *planned]:
         values = _values(plain, params)
         ordered = [values[name] for name in plain.order]
         arguments.append(_dumped(transformer, ordered))
     head = [Command(_begin(driver))] if begin else []
-    if generic:
-        head.append(Command(GENERIC_PLANS))
+    middle = [Command(GENERIC_PLANS)] if generic else []
     tail = [Command(USUAL_PLANS)] if generic else []  # for these statements only
     if commit:
         tail.append(Command(b"COMMIT"))
+
+    def commands_of(prepared: set[bytes]) -> list[Command]:
+        sent = _statements(driver, [*first, *planned], arguments, prepared)
+        return [*head, *sent[: len(first)], *middle, *sent[len(first) :], *tail]
+
     with driver.lock, _lost(connection, driver):
         prepared = _prepared.setdefault(driver, set())
-        commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
+        commands = commands_of(prepared)
         results = _exchange(driver, commands)
         failure = _failure(driver, commands, results, prepared)
         if failure is not None and isinstance(failure[1], psycopg.errors.InvalidSqlStatementName):
             prepared.clear()  # prepared again next time
             if begin:  # nothing else ran in the transaction: again, at once
                 _exchange(driver, [Command(b"ROLLBACK")])
-                commands = [*head, *_statements(driver, planned, arguments, prepared), *tail]
+                commands = commands_of(prepared)
                 results = _exchange(driver, commands)
                 failure = _failure(driver, commands, results, prepared)
     if failure is not None:
@@ -263,6 +312,8 @@ def _together(
         if command.plain is not None and result is not None:
             transformer.set_pgresult(result)
             found.append(transformer.load_rows(0, result.ntuples, tuple))
+    for pending in waiting:  # the statements queued ahead came first
+        pending.rows, found = found[: len(pending.planned)], found[len(pending.planned) :]
     return found
 
 

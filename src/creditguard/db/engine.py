@@ -64,16 +64,19 @@ def _configure_postgresql(engine: Engine) -> None:
         # a unit of work committed with its last statement (db.direct.rows_together): a
         # statement now would run in a transaction of its own, apart from the unit's
         direct.check_open(connection)
+        direct.send_ahead(connection)  # statements queued to run first run first
 
     @event.listens_for(engine, "commit")
     def _committed(connection: Any) -> None:
         connection.info.pop(direct.COMMITTED, None)
+        connection.info.pop(direct.AHEAD, None)  # never sent: its rows stay None
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(connection: Any) -> None:
         if connection.invalidated:  # its connection is gone, with all it held
             return
         connection.info.pop(direct.COMMITTED, None)
+        connection.info.pop(direct.AHEAD, None)
         driver = connection.connection.driver_connection
         if driver.pgconn.transaction_status != IDLE:  # psycopg deallocates all it prepared
             direct.forget_prepared(driver)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -136,6 +136,29 @@ def claim_idempotency_many(
     steps = [(TAKE_ID, {}), (_claim_many(), params)]
     _, made = direct.rows_together(session, steps, commit=commit)
     return [tuple(row) for row in made]
+
+
+def claim_idempotency_ahead(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> Callable[[], list[Claimed] | None]:
+    """:func:`claim_idempotency_many` in the session's transaction, a unit of work's: on
+    PostgreSQL its id taken and the statement sent with the transaction's first round trip
+    (:func:`creditguard.db.direct.ahead`), the claims in key order (two units claiming the same
+    keys wait for each other in one order, never in a cycle); on SQLite at once. The records
+    made, once sent (None before, or if never sent). Call before the session's first
+    statement: its transaction is declared to take its id first (:func:`lock_first`)."""
+    ordered = sorted(rows, key=lambda row: (row["company_id"], row["principal"], row["key"]))
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        made = claim_idempotency_many(session, ordered)
+        return lambda: made
+    shared = {(row["state"], row["created_at"]) for row in ordered}
+    if len(shared) != 1:
+        raise ValueError("claims inserted together share their state and creation time")
+    params: dict[str, Any] = {name: [row[name] for row in ordered] for name in _CLAIM_COLUMNS}
+    params["state"], params["created_at"] = shared.pop()
+    lock_first(session)  # the transaction's id taken first, in the same round trip
+    pending = direct.ahead(session, [(TAKE_ID, {}), (_claim_many(), params)])
+    return lambda: None if pending.rows is None else [tuple(row) for row in pending.rows[1]]
 
 
 def _claimed_columns() -> tuple[Any, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -309,6 +309,50 @@ def claim_many(
         except DomainError as error:
             outcomes.append(error)
     return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class UnitClaims:
+    """Keys claimed inside a unit of work (:func:`claim_in`)."""
+
+    requests: Sequence[IdempotentRequest | None]
+    leases: Sequence[int]
+    made: Callable[[], list[repo.Claimed] | None]
+
+    def claims(self) -> list[Claim | None] | None:
+        """Each request's claim, where the unit's transaction inserted its record (None: no
+        request there, or its key there already); None when the claims were not sent yet."""
+        made = self.made()
+        if made is None:
+            return None
+        mine = {(c, p, k, lease): record_id for record_id, c, p, k, lease in made}
+        found: list[Claim | None] = []
+        for request, lease in zip(self.requests, self.leases, strict=True):
+            record_id = None
+            if request is not None:
+                actor = request.actor
+                record_id = mine.get((actor.company_id, actor.principal, request.key, lease))
+            found.append(None if record_id is None else Claim(record_id, lease))
+        return found
+
+
+def claim_in(
+    session: Session, requests: Sequence[IdempotentRequest | None], clock: Clock
+) -> UnitClaims:
+    """Claim the keys of these requests (None: a request without one) in ``session``'s unit of
+    work, with its first round trip (PostgreSQL): each key not there yet is this unit's, and
+    commits with it, in flight until its response is stored (:func:`finish_many`). A key that
+    another transaction is claiming waits for it to end. A key already there is not claimed
+    here: the caller claims it afterwards with :func:`claim_many` (replay, 422, 409, take
+    over), as it would alone. Call before the session's first statement."""
+    now = clock.now()
+    leases = [secrets.randbits(62) for _ in requests]
+    rows = [
+        _claim_row(request, lease, now)
+        for request, lease in zip(requests, leases, strict=True)
+        if request is not None
+    ]
+    return UnitClaims(requests, leases, repo.claim_idempotency_ahead(session, rows))
 
 
 def _existing(

@@ -12,7 +12,7 @@ or currency is a conflict (409) naming ``order_ref``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -204,7 +204,12 @@ class Asked:
 
 
 def run_checks(
-    session: Session, asked: Sequence[Asked], clock: Clock, *, commit: bool = False
+    session: Session,
+    asked: Sequence[Asked],
+    clock: Clock,
+    *,
+    commit: bool = False,
+    admit: Callable[[int], bool] | None = None,
 ) -> list[CheckOut | None]:
     """Several order credit checks in one unit of work, each decided as :func:`run_check`
     decides it alone, in a few round trips for them all. On PostgreSQL: BEGIN with the locks
@@ -221,7 +226,10 @@ def run_checks(
     reference again, any domain error while deciding (raised before any row is written), and
     every check after the first of one group (a group root and its members, or one customer):
     the exposures are read once for the unit, before its rows are written, so a second check
-    of a group must read them again after the first's reservation, alone.
+    of a group must read them again after the first's reservation, alone. So is a check
+    ``admit`` refuses: asked of each check's index once the unit's first round trip has run
+    (the caller's statements sent with it are then done: see
+    :func:`creditguard.db.direct.ahead`).
     """
     answers: list[CheckOut | None] = [None] * len(asked)
     chosen: dict[int, list[tuple[int, Money]]] = {}  # company -> (index, amount)
@@ -239,7 +247,7 @@ def run_checks(
     last = len(chosen) - 1
     for n, (company_id, wanted) in enumerate(chosen.items()):
         unit = _lock_unit(
-            session, company_id, [(i, asked[i], amount) for i, amount in wanted], clock
+            session, company_id, [(i, asked[i], amount) for i, amount in wanted], clock, admit
         )
         done = _decide_unit(session, company_id, unit, clock, commit=commit and n == last)
         for index, out in done:
@@ -265,7 +273,11 @@ class _Unit:
 
 
 def _lock_unit(
-    session: Session, company_id: int, wanted: Sequence[tuple[int, Asked, Money]], clock: Clock
+    session: Session,
+    company_id: int,
+    wanted: Sequence[tuple[int, Asked, Money]],
+    clock: Clock,
+    admit: Callable[[int], bool] | None,
 ) -> _Unit:
     """Lock what nobody else holds of the customers, and their group roots: the checks that
     may be decided in this unit, one per group. Their facts are read with the locks when the
@@ -278,7 +290,9 @@ def _lock_unit(
     ready: list[tuple[int, Ready]] = []
     for position, (index, one, amount) in enumerate(wanted):
         customer = locked.locked.get(one.data.customer_ref)
-        if customer is not None and not _group_taken(groups, customer.root_id):
+        if customer is None or (admit is not None and not admit(index)):
+            continue
+        if not _group_taken(groups, customer.root_id):
             ready.append((position, (index, one, amount, customer)))
     return _Unit(asked, ready, locked)
 
