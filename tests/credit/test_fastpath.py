@@ -237,9 +237,9 @@ def test_keyed_checks_are_gathered_and_each_response_stored(
     together: list[tuple[int, bool]] = []
     real = service.run_checks
 
-    def counted(session: Any, asked: Any, clock: Any, *, commit: bool, admit: Any) -> Any:
-        together.append((len(asked), commit))  # keyed: the responses are stored after
-        return real(session, asked, clock, commit=commit, admit=admit)
+    def counted(session: Any, asked: Any, clock: Any, *, commit: bool = False, **hooks: Any) -> Any:
+        together.append((len(asked), commit))
+        return real(session, asked, clock, commit=commit, **hooks)
 
     monkeypatch.setattr(service, "run_checks", counted)
     orders = [("C1", "SO-1", "k-1"), ("C2", "SO-2", "k-2"), ("C1", "SO-3", "k-3")]
@@ -258,7 +258,8 @@ def test_keyed_checks_are_gathered_and_each_response_stored(
         answers = fastpath._checks(taken)
     finally:
         loop.close()
-    assert together == [(3, False)]
+    # PostgreSQL: the responses go with the rows and their COMMIT; SQLite: after the rows
+    assert together == [(3, db.dialect == "postgresql")]
     assert [a.decision if isinstance(a, CheckOut) else a for a in answers] == [
         "approved",
         "approved",
@@ -302,9 +303,9 @@ def _failing_twice(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             raise OperationalError("COMMIT", {}, Exception("connection lost"))
         return out
 
-    def unit(session: Any, asked: Any, clock: Any, *, commit: bool, admit: Any) -> Any:
+    def unit(session: Any, asked: Any, clock: Any, *, commit: bool = False, **hooks: Any) -> Any:
         tries.append("unit")
-        return _then_fail(together(session, asked, clock, admit=admit))  # not committed yet
+        return _then_fail(together(session, asked, clock, **hooks))  # not committed yet
 
     def single(*args: Any, **kwargs: Any) -> Any:
         tries.append("alone")

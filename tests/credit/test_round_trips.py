@@ -33,7 +33,7 @@ from creditguard.credit.service import checks as check_service
 from creditguard.db import Database, direct
 from creditguard.db.engine import lock_first
 from creditguard.identity.service import Claim, IdempotentRequest
-from creditguard.models import IdempotencyRecord
+from creditguard.models import CreditCheck, IdempotencyRecord
 from tests import builders as b
 from tests.credit import helpers as h
 
@@ -410,6 +410,8 @@ def _kind(statement: str) -> str:
         return "take id"
     if statement.lstrip().startswith("INSERT INTO idempotency_keys"):
         return "claim"
+    if "nextval" in statement:
+        return "ids"
     if statement.startswith("SET LOCAL plan_cache_mode"):
         return "usual" if statement.endswith("DEFAULT") else "generic"
     if "FOR UPDATE" in statement or statement.startswith("SELECT customers.code"):
@@ -425,8 +427,9 @@ def test_a_unit_of_keyed_checks_claims_its_keys_and_stores_its_responses_with_it
     db: Database,
 ) -> None:
     """The fast path's unit of checks sent with Idempotency-Keys: the keys claimed in the
-    unit's first round trip (its transaction's id taken first), the rows without the COMMIT,
-    then the responses with it: three round trips, one transaction."""
+    unit's first round trip (its transaction's id taken first), with the locks and the
+    check ids drawn ahead; then the rows under those ids, the responses (which name them)
+    and the COMMIT: two round trips, one transaction."""
     if db.dialect != "postgresql":
         pytest.skip("round trips are PostgreSQL's; SQLite runs in this process")
     actor = b.company(db)
@@ -459,9 +462,11 @@ def test_a_unit_of_keyed_checks_claims_its_keys_and_stores_its_responses_with_it
     unit("WARM")  # compiled and prepared on first use
     trips, outs = unit("SO")
     assert trips == [
-        ["begin", "take id", "claim", "generic", "lock", "lock", "facts", "exposure", "usual"],
-        ["insert"],
-        ["finish", "commit"],
+        [
+            *["begin", "take id", "claim"],
+            *["generic", "lock", "lock", "ids", "facts", "exposure", "usual"],
+        ],
+        ["insert", "finish", "commit"],
     ]
     with db.read() as session:
         stored = session.execute(
@@ -474,3 +479,42 @@ def test_a_unit_of_keyed_checks_claims_its_keys_and_stores_its_responses_with_it
         for n, out in enumerate(outs)
         if out is not None
     ]
+    with db.read() as session:  # each answer names its own row
+        rows = session.execute(
+            select(CreditCheck.order_ref, CreditCheck.id)
+            .where(CreditCheck.order_ref.like("SO-%"))
+            .order_by(CreditCheck.order_ref)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        (f"SO-{n}", out.check_id) for n, out in enumerate(outs) if out is not None
+    ]
+
+
+def test_answers_before_their_rows_need_postgresql_and_rows_together(db: Database) -> None:
+    """run_checks(answered=...) draws the checks' ids with the lock: PostgreSQL only; and
+    rows with ids drawn ahead are written together or not at all."""
+    actor = b.company(db)
+    b.customer(db, actor, code="C1")
+    data = CheckIn(customer_ref="C1", amount="10.00", currency="CNY", order_ref="SO-1")
+    values = {
+        "company_id": actor.company_id,
+        "checked_on": DAY,
+        "requested_at": b.NOW,
+        "decision": "held",
+        "reserve": False,
+    }
+    with db.write() as session:
+        if db.dialect != "postgresql":
+            with pytest.raises(ValueError, match="PostgreSQL only"):
+                service.run_checks(
+                    session, [service.Asked(actor, data)], b.clock(), answered=lambda _: []
+                )
+        with pytest.raises(ValueError, match="go together"):  # two companies' rows
+            repo.add_checks(
+                session,
+                [
+                    (values | {"order_ref": "A"}, None),
+                    (values | {"order_ref": "B", "company_id": 0}, None),
+                ],
+                ids=[1, 2],
+            )

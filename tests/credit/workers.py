@@ -118,7 +118,9 @@ def reserve_in_units_naively(url: str, worker: int, tries: int, barrier: Any) ->
     have committed their previous unit, and decides once all have read. Each round the 16 read
     the same exposure: 144 approved, 100,800 reserved."""
 
-    def read_unlocked(session: Session, company_id: int, asked: Any, as_of: Any) -> repository.Unit:
+    def read_unlocked(
+        session: Session, company_id: int, asked: Any, as_of: Any, *, draw: int = 0
+    ) -> repository.Unit:
         barrier.wait(timeout=WAIT_SECONDS)
         codes = [code for code, _ in asked]
         rows = session.execute(

@@ -14,8 +14,8 @@ answers such a request itself:
    checks (32), and decide them in one unit of work
    (:func:`creditguard.credit.service.run_checks`: on PostgreSQL two round trips for them
    all, BEGIN with the locks, the facts and the exposures, then the rows with the COMMIT;
-   three with keyed checks, their responses stored after the rows, with the COMMIT); what that
-   leaves
+   with keyed checks too, their keys claimed in the first, their responses stored in the
+   second, with the rows and the COMMIT); what that leaves
    (another transaction holds the customer, a second check of one group, a repeated order, an
    error) is decided alone
    (:func:`creditguard.credit.service.run_check`) once the unit has committed. A check that
@@ -64,6 +64,7 @@ from creditguard.credit import service
 from creditguard.credit.schemas import CheckIn, CheckOut
 from creditguard.credit.service import Asked
 from creditguard.db import Database
+from creditguard.db.direct import Step
 from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest, Replay
 
@@ -274,8 +275,10 @@ def _together(
     """One unit of work for these checks, the keys of those with one claimed in it first; the
     answers (None: left), and the claims the unit committed (of keyed checks decided, their
     responses stored with them, and of those it left, still to run). All None (nothing
-    written, nothing claimed) when it failed. Its last statement commits it: the rows', or
-    with keys the responses' (committed only if every key's lease still holds)."""
+    written, nothing claimed) when it failed. Its last statement commits it: the rows', with
+    keys the responses' after them (committed only if every key's lease still holds). On
+    PostgreSQL the responses go in the rows' round trip (the checks' ids drawn with the lock);
+    on SQLite after them."""
     db: Database = state.db
     nothing: list[Any] = [None] * len(asked)
     requests = [request for _, request in asked]
@@ -284,29 +287,59 @@ def _together(
             unit = identity.claim_in(session, requests, state.clock) if any(requests) else None
             claimed: list[list[Claim | None]] = []
 
+            def claims() -> list[Claim | None]:  # sent with the unit's first round trip
+                if not claimed:
+                    found = unit.claims() if unit is not None else None
+                    if found is None:
+                        return nothing
+                    claimed.append(found)
+                return claimed[0]
+
             def admit(index: int) -> bool:  # a keyed check only under a key claimed here
-                if unit is None or requests[index] is None:
-                    return True
-                if not claimed:  # the claims were sent with the unit's first round trip
-                    claimed.append(unit.claims() or nothing)
-                return claimed[0][index] is not None
+                return requests[index] is None or claims()[index] is not None
+
+            def answered(outs: list[tuple[int, CheckOut]]) -> list[Step]:
+                done = _responses(outs, claims())
+                if not done:
+                    return []
+                return [identity.finish_step(done, status_code=200, clock=state.clock)]
 
             checks = [one for one, _ in asked]
-            outs = service.run_checks(
-                session, checks, state.clock, commit=unit is None, admit=admit
-            )
-            claims = (unit.claims() if unit is not None else None) or nothing
-            done = [
-                (claim, out.model_dump_json())
-                for out, claim in zip(outs, claims, strict=True)
-                if out is not None and claim is not None
-            ]
-            if done:  # the responses under their keys, in one statement, with the COMMIT
-                identity.finish_many(session, done, status_code=200, clock=state.clock, commit=True)
-            return outs, claims
+            if unit is None or db.dialect == "postgresql":
+                outs = service.run_checks(
+                    session,
+                    checks,
+                    state.clock,
+                    commit=True,
+                    admit=admit,
+                    answered=answered if unit is not None else None,
+                )
+                return outs, claims()
+            outs = service.run_checks(session, checks, state.clock, admit=admit)
+            done = _responses(_answered(outs), claims())
+            if done:  # SQLite: the responses under their keys after the rows
+                identity.finish_many(session, done, status_code=200, clock=state.clock)
+            return outs, claims()
     except Exception:  # a database error: rolled back; each is checked alone
         log.warning("credit checks together failed; each is checked alone", exc_info=True)
         return nothing, nothing
+
+
+def _answered(outs: Sequence[CheckOut | None]) -> list[tuple[int, CheckOut]]:
+    """The checks answered: (index, answer)."""
+    return [(index, out) for index, out in enumerate(outs) if out is not None]
+
+
+def _responses(
+    outs: Sequence[tuple[int, CheckOut]], claims: Sequence[Claim | None]
+) -> list[tuple[Claim, str]]:
+    """The response body of each check answered (index, answer) under its claimed key."""
+    found: list[tuple[Claim, str]] = []
+    for index, out in outs:
+        claim = claims[index]
+        if claim is not None:
+            found.append((claim, out.model_dump_json()))
+    return found
 
 
 def _check(state: Any, asked: Asked, claim: Claim | None) -> CheckOut | None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Insert,
+    Integer,
     Select,
     String,
     and_,
@@ -309,10 +310,16 @@ class Unit:
     locked: dict[str, Locked]
     roots: set[int]
     read: UnitRead | None
+    ids: list[int] | None = None  # check ids drawn ahead (``draw``), in ascending order
 
 
 def lock_unit(
-    session: Session, company_id: int, asked: Sequence[tuple[str, str]], as_of: date | None
+    session: Session,
+    company_id: int,
+    asked: Sequence[tuple[str, str]],
+    as_of: date | None,
+    *,
+    draw: int = 0,
 ) -> Unit:
     """Lock the customers of ``asked`` (code, order reference) that nobody else holds, as
     :func:`lock_free_customers`, and the group roots of the customers asked, as
@@ -324,7 +331,10 @@ def lock_unit(
     sums are read, those skipped (locked elsewhere) or unknown too; the caller takes those it
     locked. The business day is the caller's to guess (its company's time zone is known only
     once the row is read): a wrong guess costs a :func:`read_unit` more, never a wrong read.
-    SQLite: one statement after another, the group roots of the customers locked."""
+    ``draw``: that many check ids drawn too, after the locks (the transaction has its id:
+    see :func:`creditguard.db.engine.lock_first`), for rows written with
+    :func:`add_checks` ``ids``. SQLite: one statement after another, the group roots of the
+    customers locked, no ids drawn."""
     codes = [code for code, _ in asked]
     if not _on_postgresql(session):
         locked = lock_free_customers(session, company_id, codes)
@@ -337,13 +347,26 @@ def lock_unit(
         (_lock_free_customers(arrays=True), params),
         (_lock_free_roots_of_codes(), params),
     ]
+    if draw:
+        steps.append((_draw_check_ids(), {"n": draw}))
     if as_of is not None:
         steps += _read_steps(company_id, asked, as_of)
     found = direct.rows_together(session, steps, generic=True)  # see rows_together
-    locked = {row[0]: Locked(*row[1:]) for row in found[0]}
-    roots = {int(row[0]) for row in found[1]}
-    read = None if as_of is None else _unit_read(as_of, found[2], found[3])
-    return Unit(locked, roots, read)
+    locked = {row[0]: Locked(*row[1:]) for row in found.pop(0)}
+    roots = {int(row[0]) for row in found.pop(0)}
+    ids = sorted(int(row[0]) for row in found.pop(0)) if draw else None
+    read = None if as_of is None else _unit_read(as_of, found[0], found[1])
+    return Unit(locked, roots, read, ids)
+
+
+@cache
+def _draw_check_ids() -> Select[Any]:
+    """``n`` ids from the check rows' sequence (PostgreSQL)."""
+    sequence = func.pg_get_serial_sequence(
+        literal(CreditCheck.__tablename__), literal(CreditCheck.id.key)
+    )
+    counted = func.generate_series(1, bindparam("n", type_=Integer))
+    return select(func.nextval(sequence)).select_from(counted)
 
 
 def read_unit(
@@ -766,7 +789,12 @@ def add_check(session: Session, values: dict[str, Any], *, reserve_in: str | Non
 
 
 def add_checks(
-    session: Session, checks: Sequence[tuple[dict[str, Any], str | None]], *, commit: bool = False
+    session: Session,
+    checks: Sequence[tuple[dict[str, Any], str | None]],
+    *,
+    commit: bool = False,
+    ids: Sequence[int] | None = None,
+    then: Sequence[direct.Step] = (),
 ) -> list[int]:
     """:func:`add_check` of each (values, ``reserve_in``), in order; their ids.
 
@@ -774,7 +802,10 @@ def add_checks(
     their company, business day and time, and reserve in one currency (as a unit of work's
     rows do), and with ``commit=True`` the unit of work's COMMIT in the same round trip (the
     session then runs nothing more; see :func:`creditguard.db.direct.rows_together`);
-    otherwise, and on SQLite, one :func:`add_check` after another."""
+    otherwise, and on SQLite, one :func:`add_check` after another.
+
+    ``ids``: the rows' ids, drawn ahead (:func:`lock_unit`), and ``then``: statements sent
+    after the rows in their round trip (before its COMMIT): PostgreSQL, rows together only."""
     shared = {(v["company_id"], v["checked_on"], v["requested_at"]) for v, _ in checks}
     currencies = {reserve_in for _, reserve_in in checks if reserve_in is not None}
     orders = {v["order_ref"] for v, _ in checks}
@@ -784,14 +815,22 @@ def add_checks(
         and len(orders) == len(checks)
         and all((reserve_in is not None) == _reserves(v) for v, reserve_in in checks)
     )
+    ahead = ids is not None or bool(then)
     if not (together and _on_postgresql(session)):
+        if ahead and checks:
+            raise ValueError("rows with ids drawn ahead go together, on PostgreSQL")
         return [add_check(session, values, reserve_in=reserve_in) for values, reserve_in in checks]
     first = checks[0][0]
     params: dict[str, Any] = {name: first[name] for name in _UNIT_COLUMNS}
     for name in _ROW_COLUMNS:
         params[name] = [values[name] for values, _ in checks]
     params["base_currency"] = next(iter(currencies), None)
-    (inserted,) = direct.rows_together(session, [(_insert_checks(), params)], commit=commit)
+    if ids is not None:
+        if len(ids) != len(checks):
+            raise ValueError(f"{len(ids)} ids drawn for {len(checks)} rows")
+        params["id"] = list(ids)
+    statement = _insert_checks(drawn=ids is not None)
+    inserted, *_ = direct.rows_together(session, [(statement, params), *then], commit=commit)
     made = {str(order_ref): int(check_id) for check_id, order_ref in inserted}
     return [made[values["order_ref"]] for values, _ in checks]
 
@@ -808,19 +847,21 @@ _ROW_COLUMNS = tuple(name for name in CHECK_COLUMNS if name not in _UNIT_COLUMNS
 
 
 @cache
-def _insert_checks() -> Select[int, str]:
+def _insert_checks(*, drawn: bool = False) -> Select[int, str]:
     """The check rows of three or thirty checks, and the reservations of those that reserve,
     in one statement (PostgreSQL): ``WITH made AS (INSERT ... SELECT ... FROM unnest(...)
     RETURNING ...), reserved AS (INSERT ... SELECT ... FROM made WHERE reserving) SELECT
-    id, order_ref FROM made``."""
+    id, order_ref FROM made``. ``drawn``: with the rows' ids (an array ``id``)."""
     table = CreditCheck.__table__
-    given = unnested(table, _ROW_COLUMNS)
+    named = ("id", *_ROW_COLUMNS) if drawn else _ROW_COLUMNS
+    given = unnested(table, named)
     rows = select(
-        *[given.c[name] if name in _ROW_COLUMNS else _typed(table, name) for name in CHECK_COLUMNS]
+        *[given.c[name] if name in named else _typed(table, name) for name in CHECK_COLUMNS],
+        *([given.c.id] if drawn else []),
     ).select_from(given)
     made = (
         insert(CreditCheck)
-        .from_select(list(CHECK_COLUMNS), rows)
+        .from_select([*CHECK_COLUMNS, *(["id"] if drawn else [])], rows)
         .returning(
             CreditCheck.id,
             CreditCheck.company_id,

@@ -209,13 +209,7 @@ def finish_idempotency_many(
                 session, record_id, lease, status_code=status_code, body=body, at=at
             )
         }
-    params: dict[str, Any] = {
-        "ids": [record_id for record_id, _, _ in done],
-        "leases": [lease for _, lease, _ in done],
-        "bodies": [body for _, _, body in done],
-        "status_code": status_code,
-        "at": at,
-    }
+    params = _finish_params(done, status_code, at)
     if not commit:
         return {int(row[0]) for row in direct.rows(session, _finish_many(), params)}
     try:
@@ -227,6 +221,27 @@ def finish_idempotency_many(
             raise
         return set()  # the statement failed: nothing stored, nothing committed
     return {record_id for record_id, _, _ in done}
+
+
+def _finish_params(
+    done: Sequence[tuple[int, int, str]], status_code: int, at: datetime
+) -> dict[str, Any]:
+    return {
+        "ids": [record_id for record_id, _, _ in done],
+        "leases": [lease for _, lease, _ in done],
+        "bodies": [body for _, _, body in done],
+        "status_code": status_code,
+        "at": at,
+    }
+
+
+def finish_idempotency_step(
+    done: Sequence[tuple[int, int, str]], *, status_code: int, at: datetime
+) -> direct.Step:
+    """:func:`finish_idempotency_many` as a statement to send with others (PostgreSQL): it
+    fails (:data:`LEASE_LOST`) unless it stores every response, so that nothing sent after it
+    in its round trip, a COMMIT included, runs."""
+    return _finish_all(), _finish_params(done, status_code, at) | {"expected": len(done)}
 
 
 # What _finish_all raises with when a lease no longer holds. Plain SQL has no RAISE: a text

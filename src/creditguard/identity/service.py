@@ -27,6 +27,7 @@ from creditguard.core.errors import (
 )
 from creditguard.core.money import check_currency
 from creditguard.core.permissions import Actor
+from creditguard.db import direct
 from creditguard.identity import repository as repo
 from creditguard.identity.schemas import ApiKeyIn, CompanyIn, UserIn
 from creditguard.models import ApiKey, AuthToken, Company, IdempotencyRecord, User
@@ -404,6 +405,19 @@ def finish_many(
     for claim_, _ in done:
         if claim_.record_id not in stored:
             raise Conflict.of("Idempotency-Key", claim_.record_id, "idempotency_in_flight")
+
+
+def finish_step(
+    done: Sequence[tuple[Claim, str]], *, status_code: int, clock: Clock
+) -> direct.Step:
+    """:func:`finish_many` as a statement to send with a unit of work's last statements, before
+    its COMMIT (PostgreSQL): it fails unless every lease still holds, and the COMMIT then does
+    not run (the caller's round trip raises)."""
+    return repo.finish_idempotency_step(
+        [(claim_.record_id, claim_.lease, body) for claim_, body in done],
+        status_code=status_code,
+        at=clock.now(),
+    )
 
 
 def release(engine: Engine, claim_: Claim) -> None:

@@ -30,6 +30,7 @@ from creditguard.credit.schemas import CancelOut, CheckIn, CheckOut, CheckReason
 from creditguard.credit.service import notify
 from creditguard.credit.service.exposure import check_exposure, exposures_of
 from creditguard.credit.service.policy import stored_of
+from creditguard.db.direct import Step
 from creditguard.db.engine import lock_first
 from creditguard.identity import service as identity
 from creditguard.models import CreditCheck, CreditReservation
@@ -210,6 +211,7 @@ def run_checks(
     *,
     commit: bool = False,
     admit: Callable[[int], bool] | None = None,
+    answered: Answered | None = None,
 ) -> list[CheckOut | None]:
     """Several order credit checks in one unit of work, each decided as :func:`run_check`
     decides it alone, in a few round trips for them all. On PostgreSQL: BEGIN with the locks
@@ -230,7 +232,14 @@ def run_checks(
     ``admit`` refuses: asked of each check's index once the unit's first round trip has run
     (the caller's statements sent with it are then done: see
     :func:`creditguard.db.direct.ahead`).
+
+    ``answered`` (PostgreSQL): called with each company's answers (index, answer) before their
+    rows are written, their ids drawn ahead with the lock; the statements it returns are sent
+    with the rows, after them (the responses stored under their keys, say), and with the
+    COMMIT when ``commit``.
     """
+    if answered is not None and session.get_bind().dialect.name != "postgresql":
+        raise ValueError("answers before their rows: PostgreSQL only (ids drawn ahead)")
     answers: list[CheckOut | None] = [None] * len(asked)
     chosen: dict[int, list[tuple[int, Money]]] = {}  # company -> (index, amount)
     orders: set[tuple[int, str]] = set()
@@ -246,16 +255,20 @@ def run_checks(
     lock_first(session)
     last = len(chosen) - 1
     for n, (company_id, wanted) in enumerate(chosen.items()):
-        unit = _lock_unit(
-            session, company_id, [(i, asked[i], amount) for i, amount in wanted], clock, admit
+        listed = [(i, asked[i], amount) for i, amount in wanted]
+        unit = _lock_unit(session, company_id, listed, clock, admit, draw=answered is not None)
+        done = _decide_unit(
+            session, company_id, unit, clock, commit=commit and n == last, answered=answered
         )
-        done = _decide_unit(session, company_id, unit, clock, commit=commit and n == last)
         for index, out in done:
             answers[index] = out
     return answers
 
 
 Ready = tuple[int, Asked, Money, repo.Locked]  # index in the unit, the check, amount, customer
+# Told a unit's answers (index, answer) before their rows are written: statements to send
+# with the rows (run_checks).
+Answered = Callable[[list[tuple[int, CheckOut]]], Sequence[Step]]
 
 # The time zone of each company, as its last unit of checks found it: the guess of the next
 # unit's business day, whose facts are then read with its locks (repo.lock_unit). The locked
@@ -278,6 +291,8 @@ def _lock_unit(
     wanted: Sequence[tuple[int, Asked, Money]],
     clock: Clock,
     admit: Callable[[int], bool] | None,
+    *,
+    draw: bool,
 ) -> _Unit:
     """Lock what nobody else holds of the customers, and their group roots: the checks that
     may be decided in this unit, one per group. Their facts are read with the locks when the
@@ -285,7 +300,7 @@ def _lock_unit(
     asked = [(one.data.customer_ref, one.data.order_ref) for _, one, _ in wanted]
     zone = _zones.get(company_id)
     guess = None if zone is None else business_today(clock, zone)
-    locked = repo.lock_unit(session, company_id, asked, guess)
+    locked = repo.lock_unit(session, company_id, asked, guess, draw=len(asked) if draw else 0)
     groups: set[int] = set()
     ready: list[tuple[int, Ready]] = []
     for position, (index, one, amount) in enumerate(wanted):
@@ -307,7 +322,13 @@ def _group_taken(groups: set[int], root_id: int) -> bool:
 
 
 def _decide_unit(
-    session: Session, company_id: int, unit: _Unit, clock: Clock, *, commit: bool
+    session: Session,
+    company_id: int,
+    unit: _Unit,
+    clock: Clock,
+    *,
+    commit: bool,
+    answered: Answered | None,
 ) -> list[tuple[int, CheckOut]]:
     """The decisions of the unit's ready checks (a member whose group root another
     transaction holds is left to be checked alone), and their rows (one round trip, with the
@@ -351,7 +372,22 @@ def _decide_unit(
         )
         for _, one, amount, order, decision, customer in decided
     ]
-    ids = repo.add_checks(session, rows, commit=commit)
+    if answered is None:
+        return _outs(decided, repo.add_checks(session, rows, commit=commit), base)
+    if unit.locked.ids is None:
+        raise RuntimeError("no check ids drawn with the lock: the answers need theirs")
+    ids = unit.locked.ids[: len(decided)]  # the answers first, their rows after
+    outs = _outs(decided, ids, base)
+    then = answered(outs) if outs else []
+    repo.add_checks(session, rows, commit=commit, ids=ids, then=then)
+    return outs
+
+
+def _outs(
+    decided: Sequence[tuple[int, Asked, Money, Money, Decision, repo.Locked]],
+    ids: Sequence[int],
+    base: str,
+) -> list[tuple[int, CheckOut]]:
     return [
         (index, _check_out(decision, base, one.locale, check_id))
         for (index, one, _, _, decision, _), check_id in zip(decided, ids, strict=True)
