@@ -4,13 +4,17 @@ outcome is the one identity.claim gives alone, and only new keys are claimed in 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
 
 from creditguard.core.errors import Conflict, InvalidInput
 from creditguard.core.permissions import Actor
-from creditguard.db import Database
+from creditguard.db import Database, direct
+from creditguard.db.bulk import unnested
 from creditguard.identity import repository as identity_repo
 from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest, Replay
@@ -260,3 +264,72 @@ def test_keys_claimed_in_a_unit_that_sends_nothing_are_not_claimed(db: Database)
     else:  # SQLite claims at once
         assert unit.claims() is not None
         assert records(db) == 1
+
+
+def _stored(db: Database) -> list[tuple[str, str, str | None]]:
+    with db.read() as session:
+        rows = session.execute(
+            select(
+                IdempotencyRecord.key, IdempotencyRecord.state, IdempotencyRecord.response_body
+            ).order_by(IdempotencyRecord.key)
+        ).all()
+    return [(key, state, body) for key, state, body in rows]
+
+
+def _finish_with_commit(db: Database, done: list[tuple[IdempotentRequest, Claim, str]]) -> None:
+    with db.write() as session:
+        step = identity.finish_step(done, status_code=200, clock=b.clock())
+        direct.rows_together(session, [step], commit=True)
+
+
+def _unguarded() -> Any:
+    """The broken variant of the responses' statement: stored whatever the lease."""
+    table = IdempotencyRecord.__table__
+    named = (*identity_repo._CLAIM_COLUMNS, "response_body")
+    given = unnested(table, named)
+    rows = select(
+        *[given.c[name] for name in named],
+        literal("done", type_=table.c.state.type),
+        bindparam("created_at", type_=table.c.created_at.type),
+        bindparam("status_code", type_=table.c.status_code.type),
+        bindparam("at", type_=table.c.finished_at.type),
+    )
+    written = pg_insert(IdempotencyRecord).from_select(
+        [*named, "state", "created_at", "status_code", "finished_at"], rows
+    )
+    stored = written.on_conflict_do_update(
+        index_elements=["company_id", "principal", "key"],
+        set_={"state": "done", "response_body": written.excluded.response_body},
+    )
+    return identity_repo._all_stored(stored.returning(table.c.id).cte("stored"))
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_responses_with_the_commit_are_stored_only_while_every_lease_holds(
+    db: Database, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
+    """identity.finish_step (the fast path's responses, sent with its rows and COMMIT): a key
+    another request took over (its lease changed) fails the statement, and the COMMIT after
+    it does not run: nothing stored, for that key or any other. With every lease holding,
+    each response is stored under its key. The broken variant, which ignores the lease,
+    overwrites the other request's key and commits."""
+    if db.dialect != "postgresql":
+        pytest.skip("the statement is PostgreSQL's (SQLite stores the responses one by one)")
+    if broken:
+        monkeypatch.setattr(identity_repo, "_finish_claimed", _unguarded)
+    actor = b.company(db)
+    one, other = asked(actor, "k-1"), asked(actor, "k-2")
+    first = identity.claim(db.engine, one, b.clock(), STALE)
+    second = identity.claim(db.engine, other, b.clock(), STALE)
+    assert isinstance(first, Claim)
+    assert isinstance(second, Claim)
+    taken_over = Claim(second.record_id, second.lease + 1)  # as our claim, its lease lost
+    if broken:
+        _finish_with_commit(db, [(one, first, "A"), (other, taken_over, "B")])
+        assert _stored(db) == [("k-1", "done", "A"), ("k-2", "done", "B")]
+        return
+    with pytest.raises(DBAPIError, match=identity_repo.LEASE_LOST):
+        _finish_with_commit(db, [(one, first, "A"), (other, taken_over, "B")])
+    assert _stored(db) == [("k-1", "in_flight", None), ("k-2", "in_flight", None)]
+    _finish_with_commit(db, [(one, first, "A"), (other, second, "B")])
+    assert _stored(db) == [("k-1", "done", "A"), ("k-2", "done", "B")]

@@ -299,7 +299,11 @@ def _together(
                 return requests[index] is None or claims()[index] is not None
 
             def answered(outs: list[tuple[int, CheckOut]]) -> list[Step]:
-                done = _responses(outs, claims())
+                done = [
+                    (request, claim, body)
+                    for index, claim, body in _responses(outs, claims())
+                    if (request := requests[index]) is not None
+                ]
                 if not done:
                     return []
                 return [identity.finish_step(done, status_code=200, clock=state.clock)]
@@ -316,7 +320,7 @@ def _together(
                 )
                 return outs, claims()
             outs = service.run_checks(session, checks, state.clock, admit=admit)
-            done = _responses(_answered(outs), claims())
+            done = [(claim, body) for _, claim, body in _responses(_answered(outs), claims())]
             if done:  # SQLite: the responses under their keys after the rows
                 identity.finish_many(session, done, status_code=200, clock=state.clock)
             return outs, claims()
@@ -332,13 +336,13 @@ def _answered(outs: Sequence[CheckOut | None]) -> list[tuple[int, CheckOut]]:
 
 def _responses(
     outs: Sequence[tuple[int, CheckOut]], claims: Sequence[Claim | None]
-) -> list[tuple[Claim, str]]:
+) -> list[tuple[int, Claim, str]]:
     """The response body of each check answered (index, answer) under its claimed key."""
-    found: list[tuple[Claim, str]] = []
+    found: list[tuple[int, Claim, str]] = []
     for index, out in outs:
         claim = claims[index]
         if claim is not None:
-            found.append((claim, out.model_dump_json()))
+            found.append((index, claim, out.model_dump_json()))
     return found
 
 

@@ -236,12 +236,63 @@ def _finish_params(
 
 
 def finish_idempotency_step(
-    done: Sequence[tuple[int, int, str]], *, status_code: int, at: datetime
+    done: Sequence[tuple[dict[str, Any], str]], *, status_code: int, at: datetime
 ) -> direct.Step:
-    """:func:`finish_idempotency_many` as a statement to send with others (PostgreSQL): it
-    fails (:data:`LEASE_LOST`) unless it stores every response, so that nothing sent after it
-    in its round trip, a COMMIT included, runs."""
-    return _finish_all(), _finish_params(done, status_code, at) | {"expected": len(done)}
+    """The responses of claims made in this transaction (each its claim's record, as
+    :func:`claim_idempotency_many` was given it, and a body) as a statement to send with
+    others (PostgreSQL): it fails (:data:`LEASE_LOST`) unless it stores every response, so
+    that nothing sent after it in its round trip, a COMMIT included, runs.
+
+    Each record is found by its key through the key's unique index, as ``INSERT ... ON
+    CONFLICT DO UPDATE`` finds it (stored only while its lease holds): never a plan chosen
+    from the table's statistics, which a join on ids followed into a scan of the whole table
+    when they were older than the table's growth (measured: 13-15 ms a check instead of
+    4.5 once the keys had grown from none to 60,000 in a minute). A record gone meanwhile is
+    written anew, done."""
+    rows = [record for record, _ in done]
+    shared = {(row["state"], row["created_at"]) for row in rows}
+    if len(shared) != 1:
+        raise ValueError("claims finished together share their state and creation time")
+    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
+    params["response_body"] = [body for _, body in done]
+    params["created_at"] = shared.pop()[1]
+    params |= {"status_code": status_code, "at": at, "expected": len(done)}
+    return _finish_claimed(), params
+
+
+@cache
+def _finish_claimed() -> Select[int]:
+    """``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT (company_id, principal, key) DO
+    UPDATE ... WHERE lease = excluded.lease RETURNING id``, failing as :func:`_finish_all`
+    unless every response was stored."""
+    table = IdempotencyRecord.__table__
+    named = (*_CLAIM_COLUMNS, "response_body")
+    given = unnested(table, named)
+    rows = select(
+        *[given.c[name] for name in named],
+        literal("done", type_=table.c.state.type),
+        bindparam("created_at", type_=table.c.created_at.type),
+        bindparam("status_code", type_=table.c.status_code.type),
+        bindparam("at", type_=table.c.finished_at.type),
+    )
+    written = pg_insert(IdempotencyRecord).from_select(
+        [*named, "state", "created_at", "status_code", "finished_at"], rows
+    )
+    stored = (
+        written.on_conflict_do_update(
+            index_elements=["company_id", "principal", "key"],
+            set_={
+                "state": written.excluded.state,
+                "status_code": written.excluded.status_code,
+                "response_body": written.excluded.response_body,
+                "finished_at": written.excluded.finished_at,
+            },
+            where=table.c.lease == written.excluded.lease,
+        )
+        .returning(table.c.id)
+        .cte("stored")
+    )
+    return _all_stored(stored)
 
 
 # What _finish_all raises with when a lease no longer holds. Plain SQL has no RAISE: a text
@@ -254,7 +305,12 @@ LEASE_LOST = "idempotency lease lost"
 def _finish_all() -> Select[int]:
     """:func:`_finish_many`, failing unless it stored every response (``expected``): with
     its COMMIT in the same round trip, the COMMIT then does not run."""
-    stored = _finish_many().cte("stored")
+    return _all_stored(_finish_many().cte("stored"))
+
+
+def _all_stored(stored: Any) -> Select[int]:
+    """One row, the number of records ``stored`` (a CTE) returned; an error (LEASE_LOST)
+    unless it is ``expected``."""
     counted = select(func.count().label("n")).select_from(stored).subquery("counted")
     expected = bindparam("expected", type_=Integer)
     verdict = case((counted.c.n == expected, cast(counted.c.n, Text)), else_=literal(LEASE_LOST))

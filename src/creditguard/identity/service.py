@@ -408,15 +408,18 @@ def finish_many(
 
 
 def finish_step(
-    done: Sequence[tuple[Claim, str]], *, status_code: int, clock: Clock
+    done: Sequence[tuple[IdempotentRequest, Claim, str]], *, status_code: int, clock: Clock
 ) -> direct.Step:
-    """:func:`finish_many` as a statement to send with a unit of work's last statements, before
-    its COMMIT (PostgreSQL): it fails unless every lease still holds, and the COMMIT then does
-    not run (the caller's round trip raises)."""
+    """The responses (each its request, the claim :func:`claim_in` made of it in this unit of
+    work, and the body) as a statement to send with the unit's last statements, before its
+    COMMIT (PostgreSQL): it fails unless every lease still holds, and the COMMIT then does
+    not run (the caller's round trip raises). Each record is found by its key's unique index
+    (see :func:`repo.finish_idempotency_step`)."""
+    now = clock.now()
     return repo.finish_idempotency_step(
-        [(claim_.record_id, claim_.lease, body) for claim_, body in done],
+        [(_claim_row(request, claim_.lease, now), body) for request, claim_, body in done],
         status_code=status_code,
-        at=clock.now(),
+        at=now,
     )
 
 
