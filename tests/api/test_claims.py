@@ -158,55 +158,6 @@ def test_claims_inserted_together_share_their_time(db: Database) -> None:
     assert records(db) == 0
 
 
-def _states(db: Database) -> list[str]:
-    with db.read() as session:
-        found = session.scalars(select(IdempotencyRecord.state).order_by(IdempotencyRecord.id))
-        return list(found)
-
-
-def test_responses_are_stored_with_the_commit_in_one_round_trip(db: Database) -> None:
-    """``commit=True`` on PostgreSQL: the responses and the unit's COMMIT sent together;
-    stored and committed (SQLite: the session's commit commits)."""
-    actor = b.company(db)
-    claims = identity.claim_many(
-        db.engine, [asked(actor, "k-1"), asked(actor, "k-2")], b.clock(), STALE
-    )
-    done = [(c, f'{{"n": {n}}}') for n, c in enumerate(claims) if isinstance(c, Claim)]
-    with _round_trips() as trips, db.write() as session:
-        identity.finish_many(session, done, status_code=200, clock=b.clock(), commit=True)
-    if db.dialect == "postgresql":  # BEGIN, the writer's transaction id, then one round trip
-        assert trips == [["begin"], ["take id"], ["finish", "commit"]]
-    assert _states(db) == ["done", "done"]
-    again = identity.claim_many(
-        db.engine, [asked(actor, "k-1"), asked(actor, "k-2")], b.clock(), STALE
-    )
-    assert again == [Replay(200, '{"n": 0}'), Replay(200, '{"n": 1}')]
-
-
-def test_a_lease_lost_commits_nothing_of_the_unit(db: Database) -> None:
-    """``commit=True`` with one lease no longer held: refused as identity.finish refuses it,
-    and the COMMIT sent with the responses does not run: the other response, stored by the
-    same statement, is not committed either. The broken variant (the responses stored and
-    committed without the statement's check of their count) commits the first: fails."""
-    actor = b.company(db)
-    first, second = identity.claim_many(
-        db.engine, [asked(actor, "k-1"), asked(actor, "k-2")], b.clock(), STALE
-    )
-    assert isinstance(first, Claim)
-    assert isinstance(second, Claim)
-    lost = Claim(second.record_id, second.lease + 1)  # taken over by another request
-    with pytest.raises(Conflict), db.write() as session:
-        identity.finish_many(
-            session, [(first, "{}"), (lost, "{}")], status_code=200, clock=b.clock(), commit=True
-        )
-    assert _states(db) == ["in_flight", "in_flight"]
-    with db.write() as session:  # the connection is usable again, the claims still good
-        identity.finish_many(
-            session, [(first, "{}"), (second, "{}")], status_code=200, clock=b.clock(), commit=True
-        )
-    assert _states(db) == ["done", "done"]
-
-
 def test_keys_claimed_in_a_unit_of_work_are_its_own_and_commit_with_it(db: Database) -> None:
     """identity.claim_in: new keys claimed in the unit's transaction (sent with its first
     round trip on PostgreSQL), in key order whatever the order asked (two units claiming the

@@ -8,8 +8,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
-    BigInteger,
     Integer,
     Select,
     Text,
@@ -24,9 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
+from sqlalchemy.sql.dml import ReturningInsert
 
 from creditguard.db import direct
 from creditguard.db.bulk import unnested
@@ -185,56 +182,6 @@ def _claim_many() -> ReturningInsert[Any]:
     )
 
 
-def finish_idempotency_many(
-    session: Session,
-    done: Sequence[tuple[int, int, str]],
-    *,
-    status_code: int,
-    at: datetime,
-    commit: bool = False,
-) -> set[int]:
-    """:func:`finish_idempotency` of each (record, lease, body) with one status code; the
-    records whose lease still held (their responses stored). PostgreSQL: one statement, sent
-    straight on the driver (:func:`creditguard.db.direct.rows`).
-
-    ``commit=True`` (PostgreSQL): the unit of work's COMMIT in the same round trip, sent only
-    if every response was stored; a lease lost makes the statement fail instead
-    (:data:`LEASE_LOST`), so nothing of the unit is committed and no record is reported
-    stored. The session must then run nothing more but its rollback or commit."""
-    if session.get_bind().dialect.name != "postgresql":
-        return {
-            record_id
-            for record_id, lease, body in done
-            if finish_idempotency(
-                session, record_id, lease, status_code=status_code, body=body, at=at
-            )
-        }
-    params = _finish_params(done, status_code, at)
-    if not commit:
-        return {int(row[0]) for row in direct.rows(session, _finish_many(), params)}
-    try:
-        direct.rows_together(
-            session, [(_finish_all(), params | {"expected": len(done)})], commit=True
-        )
-    except DBAPIError as error:
-        if LEASE_LOST not in str(error.orig):
-            raise
-        return set()  # the statement failed: nothing stored, nothing committed
-    return {record_id for record_id, _, _ in done}
-
-
-def _finish_params(
-    done: Sequence[tuple[int, int, str]], status_code: int, at: datetime
-) -> dict[str, Any]:
-    return {
-        "ids": [record_id for record_id, _, _ in done],
-        "leases": [lease for _, lease, _ in done],
-        "bodies": [body for _, _, body in done],
-        "status_code": status_code,
-        "at": at,
-    }
-
-
 def finish_idempotency_step(
     done: Sequence[tuple[dict[str, Any], str]], *, status_code: int, at: datetime
 ) -> direct.Step:
@@ -263,8 +210,9 @@ def finish_idempotency_step(
 @cache
 def _finish_claimed() -> Select[int]:
     """``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT (company_id, principal, key) DO
-    UPDATE ... WHERE lease = excluded.lease RETURNING id``, failing as :func:`_finish_all`
-    unless every response was stored."""
+    UPDATE ... WHERE lease = excluded.lease RETURNING id``, failing (:data:`LEASE_LOST`)
+    unless every response was stored: with its COMMIT in the same round trip, the COMMIT
+    then does not run."""
     table = IdempotencyRecord.__table__
     named = (*_CLAIM_COLUMNS, "response_body")
     given = unnested(table, named)
@@ -295,17 +243,10 @@ def _finish_claimed() -> Select[int]:
     return _all_stored(stored)
 
 
-# What _finish_all raises with when a lease no longer holds. Plain SQL has no RAISE: a text
+# What _finish_claimed raises with when a lease no longer holds. Plain SQL has no RAISE: a text
 # that is not a number, cast to one, fails (22P02); computed from the rows updated, so it is
 # cast only then, never folded into a constant when the statement is planned.
 LEASE_LOST = "idempotency lease lost"
-
-
-@cache
-def _finish_all() -> Select[int]:
-    """:func:`_finish_many`, failing unless it stored every response (``expected``): with
-    its COMMIT in the same round trip, the COMMIT then does not run."""
-    return _all_stored(_finish_many().cte("stored"))
 
 
 def _all_stored(stored: Any) -> Select[int]:
@@ -315,31 +256,6 @@ def _all_stored(stored: Any) -> Select[int]:
     expected = bindparam("expected", type_=Integer)
     verdict = case((counted.c.n == expected, cast(counted.c.n, Text)), else_=literal(LEASE_LOST))
     return select(cast(verdict, Integer)).select_from(counted)
-
-
-@cache
-def _finish_many() -> ReturningUpdate[int]:
-    table = IdempotencyRecord.__table__
-    given = (
-        func.unnest(
-            bindparam("ids", type_=ARRAY(BigInteger)),
-            bindparam("leases", type_=ARRAY(BigInteger)),
-            bindparam("bodies", type_=ARRAY(Text)),
-        )
-        .table_valued("id", "lease", "body")
-        .render_derived("given")
-    )
-    return (
-        update(IdempotencyRecord)
-        .where(table.c.id == given.c.id, table.c.lease == given.c.lease)
-        .values(
-            state="done",
-            status_code=bindparam("status_code", type_=table.c.status_code.type),
-            response_body=given.c.body,
-            finished_at=bindparam("at", type_=table.c.finished_at.type),
-        )
-        .returning(table.c.id)
-    )
 
 
 def release_idempotency(session: Session, record_id: int, lease: int) -> None:

@@ -342,7 +342,7 @@ def claim_in(
 ) -> UnitClaims:
     """Claim the keys of these requests (None: a request without one) in ``session``'s unit of
     work, with its first round trip (PostgreSQL): each key not there yet is this unit's, and
-    commits with it, in flight until its response is stored (:func:`finish_many`). A key that
+    commits with it, in flight until its response is stored (:func:`finish_step`). A key that
     another transaction is claiming waits for it to end. A key already there is not claimed
     here: the caller claims it afterwards with :func:`claim_many` (replay, 422, 409, take
     over), as it would alone. Call before the session's first statement."""
@@ -384,27 +384,14 @@ def finish(session: Session, claim_: Claim, *, status_code: int, body: str, cloc
 
 
 def finish_many(
-    session: Session,
-    done: Sequence[tuple[Claim, str]],
-    *,
-    status_code: int,
-    clock: Clock,
-    commit: bool = False,
+    session: Session, done: Sequence[tuple[Claim, str]], *, status_code: int, clock: Clock
 ) -> None:
-    """:func:`finish` of each (claim, response body), with one status code: one statement on
-    PostgreSQL. A claim whose lease no longer holds raises, as :func:`finish` does.
-    ``commit=True``: on PostgreSQL the unit of work's COMMIT in the same round trip, sent only
-    when every response is stored (a lease lost: it raises, and nothing was committed)."""
-    stored = repo.finish_idempotency_many(
-        session,
-        [(claim_.record_id, claim_.lease, body) for claim_, body in done],
-        status_code=status_code,
-        at=clock.now(),
-        commit=commit,
-    )
-    for claim_, _ in done:
-        if claim_.record_id not in stored:
-            raise Conflict.of("Idempotency-Key", claim_.record_id, "idempotency_in_flight")
+    """:func:`finish` of each (claim, response body), with one status code: a claim whose
+    lease no longer holds raises, as :func:`finish` does. Each record by its primary key
+    (SQLite's fast path; on PostgreSQL the fast path sends :func:`finish_step` with its
+    rows)."""
+    for claim_, body in done:
+        finish(session, claim_, status_code=status_code, body=body, clock=clock)
 
 
 def finish_step(
