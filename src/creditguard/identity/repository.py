@@ -124,15 +124,20 @@ def claim_idempotency_many(
             .returning(*_claimed_columns())
         )
         return [tuple(row) for row in session.execute(statement, list(rows))]
+    _, made = direct.rows_together(session, _claim_steps(session, rows), commit=commit)
+    return [tuple(row) for row in made]
+
+
+def _claim_steps(session: Session, rows: Sequence[dict[str, Any]]) -> list[direct.Step]:
+    """The transaction's id, then the claims (PostgreSQL): the session is declared to take
+    its id first (:func:`lock_first`), so its BEGIN does not."""
     shared = {(row["state"], row["created_at"]) for row in rows}
     if len(shared) != 1:
         raise ValueError("claims inserted together share their state and creation time")
     params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
     params["state"], params["created_at"] = shared.pop()
     lock_first(session)  # the transaction's id taken first, in the same round trip
-    steps = [(TAKE_ID, {}), (_claim_many(), params)]
-    _, made = direct.rows_together(session, steps, commit=commit)
-    return [tuple(row) for row in made]
+    return [(TAKE_ID, {}), (_claim_many(), params)]
 
 
 def claim_idempotency_ahead(
@@ -148,13 +153,7 @@ def claim_idempotency_ahead(
     if not rows or session.get_bind().dialect.name != "postgresql":
         made = claim_idempotency_many(session, ordered)
         return lambda: made
-    shared = {(row["state"], row["created_at"]) for row in ordered}
-    if len(shared) != 1:
-        raise ValueError("claims inserted together share their state and creation time")
-    params: dict[str, Any] = {name: [row[name] for row in ordered] for name in _CLAIM_COLUMNS}
-    params["state"], params["created_at"] = shared.pop()
-    lock_first(session)  # the transaction's id taken first, in the same round trip
-    pending = direct.ahead(session, [(TAKE_ID, {}), (_claim_many(), params)])
+    pending = direct.ahead(session, _claim_steps(session, ordered))
     return lambda: None if pending.rows is None else [tuple(row) for row in pending.rows[1]]
 
 
