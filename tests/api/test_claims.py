@@ -7,14 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from creditguard.core.errors import Conflict, InvalidInput
 from creditguard.core.permissions import Actor
 from creditguard.db import Database, direct
-from creditguard.db.bulk import unnested
 from creditguard.identity import repository as identity_repo
 from creditguard.identity import service as identity
 from creditguard.identity.service import Claim, IdempotentRequest, Replay
@@ -235,23 +233,12 @@ def _finish_with_commit(db: Database, done: list[tuple[IdempotentRequest, Claim,
 
 def _unguarded() -> Any:
     """The broken variant of the responses' statement: stored whatever the lease."""
-    table = IdempotencyRecord.__table__
-    named = (*identity_repo._CLAIM_COLUMNS, "response_body")
-    given = unnested(table, named)
-    rows = select(
-        *[given.c[name] for name in named],
-        literal("done", type_=table.c.state.type),
-        bindparam("created_at", type_=table.c.created_at.type),
-        bindparam("status_code", type_=table.c.status_code.type),
-        bindparam("at", type_=table.c.finished_at.type),
-    )
-    written = pg_insert(IdempotencyRecord).from_select(
-        [*named, "state", "created_at", "status_code", "finished_at"], rows
-    )
+    written = identity_repo.written_responses()
     stored = written.on_conflict_do_update(
         index_elements=["company_id", "principal", "key"],
         set_={"state": "done", "response_body": written.excluded.response_body},
     )
+    table = IdempotencyRecord.__table__
     return identity_repo._all_stored(stored.returning(table.c.id).cte("stored"))
 
 

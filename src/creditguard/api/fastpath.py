@@ -285,15 +285,10 @@ def _together(
     try:
         with db.write() as session:
             unit = identity.claim_in(session, requests, state.clock) if any(requests) else None
-            claimed: list[list[Claim | None]] = []
 
             def claims() -> list[Claim | None]:  # sent with the unit's first round trip
-                if not claimed:
-                    found = unit.claims() if unit is not None else None
-                    if found is None:
-                        return nothing
-                    claimed.append(found)
-                return claimed[0]
+                found = unit.claims() if unit is not None else None
+                return nothing if found is None else found
 
             def admit(index: int) -> bool:  # a keyed check only under a key claimed here
                 return requests[index] is None or claims()[index] is not None

@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -131,13 +132,20 @@ def claim_idempotency_many(
 def _claim_steps(session: Session, rows: Sequence[dict[str, Any]]) -> list[direct.Step]:
     """The transaction's id, then the claims (PostgreSQL): the session is declared to take
     its id first (:func:`lock_first`), so its BEGIN does not."""
-    shared = {(row["state"], row["created_at"]) for row in rows}
-    if len(shared) != 1:
-        raise ValueError("claims inserted together share their state and creation time")
-    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
-    params["state"], params["created_at"] = shared.pop()
+    params = _claim_arrays(rows)
     lock_first(session)  # the transaction's id taken first, in the same round trip
     return [(TAKE_ID, {}), (_claim_many(), params)]
+
+
+def _claim_arrays(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The claims' records as parameters: an array per column of :data:`_CLAIM_COLUMNS`, and
+    the state and creation time they all share."""
+    shared = {(row["state"], row["created_at"]) for row in rows}
+    if len(shared) != 1:
+        raise ValueError("claims written together share their state and creation time")
+    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
+    params["state"], params["created_at"] = shared.pop()
+    return params
 
 
 def claim_idempotency_ahead(
@@ -195,23 +203,16 @@ def finish_idempotency_step(
     when they were older than the table's growth (measured: 13-15 ms a check instead of
     4.5 once the keys had grown from none to 60,000 in a minute). A record gone meanwhile is
     written anew, done."""
-    rows = [record for record, _ in done]
-    shared = {(row["state"], row["created_at"]) for row in rows}
-    if len(shared) != 1:
-        raise ValueError("claims finished together share their state and creation time")
-    params: dict[str, Any] = {name: [row[name] for row in rows] for name in _CLAIM_COLUMNS}
+    params = _claim_arrays([record for record, _ in done])
+    del params["state"]  # written done
     params["response_body"] = [body for _, body in done]
-    params["created_at"] = shared.pop()[1]
     params |= {"status_code": status_code, "at": at, "expected": len(done)}
     return _finish_claimed(), params
 
 
-@cache
-def _finish_claimed() -> Select[int]:
-    """``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT (company_id, principal, key) DO
-    UPDATE ... WHERE lease = excluded.lease RETURNING id``, failing (:data:`LEASE_LOST`)
-    unless every response was stored: with its COMMIT in the same round trip, the COMMIT
-    then does not run."""
+def written_responses() -> Insert:
+    """``INSERT INTO idempotency_keys ... SELECT ... FROM unnest(...)``: the claims' records,
+    done, with their responses (PostgreSQL); what to do on conflict is the caller's."""
     table = IdempotencyRecord.__table__
     named = (*_CLAIM_COLUMNS, "response_body")
     given = unnested(table, named)
@@ -222,9 +223,19 @@ def _finish_claimed() -> Select[int]:
         bindparam("status_code", type_=table.c.status_code.type),
         bindparam("at", type_=table.c.finished_at.type),
     )
-    written = pg_insert(IdempotencyRecord).from_select(
+    return pg_insert(IdempotencyRecord).from_select(
         [*named, "state", "created_at", "status_code", "finished_at"], rows
     )
+
+
+@cache
+def _finish_claimed() -> Select[int]:
+    """``INSERT ... SELECT ... FROM unnest(...) ON CONFLICT (company_id, principal, key) DO
+    UPDATE ... WHERE lease = excluded.lease RETURNING id``, failing (:data:`LEASE_LOST`)
+    unless every response was stored: with its COMMIT in the same round trip, the COMMIT
+    then does not run."""
+    table = IdempotencyRecord.__table__
+    written = written_responses()
     stored = (
         written.on_conflict_do_update(
             index_elements=["company_id", "principal", "key"],

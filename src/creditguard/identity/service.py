@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -312,17 +312,20 @@ def claim_many(
     return outcomes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UnitClaims:
     """Keys claimed inside a unit of work (:func:`claim_in`)."""
 
     requests: Sequence[IdempotentRequest | None]
     leases: Sequence[int]
     made: Callable[[], list[repo.Claimed] | None]
+    found: list[Claim | None] | None = field(default=None, init=False)  # once sent
 
     def claims(self) -> list[Claim | None] | None:
         """Each request's claim, where the unit's transaction inserted its record (None: no
         request there, or its key there already); None when the claims were not sent yet."""
+        if self.found is not None:
+            return self.found
         made = self.made()
         if made is None:
             return None
@@ -334,6 +337,7 @@ class UnitClaims:
                 actor = request.actor
                 record_id = mine.get((actor.company_id, actor.principal, request.key, lease))
             found.append(None if record_id is None else Claim(record_id, lease))
+        self.found = found
         return found
 
 
